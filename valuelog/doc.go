@@ -1,0 +1,69 @@
+// Package valuelog stores the values of a kvdict dictionary: a writer that
+// appends values as records (sharing one record between identical values
+// through a bounded dedup cache), and a zero-copy, bounds-checked reader
+// over the loaded (mmap'd) file. The FST maps each key to the file offset
+// of its value's record.
+//
+// # File format
+//
+// A value log is a framed file (see package internal/frame): header, body,
+// footer. All fixed-width integers are little-endian.
+//
+//	+-------------------------+--------------------------------------+--------------------+
+//	| header (16 bytes)       | body: record, record, ...            | footer (32 bytes)  |
+//	| "kvdVLOG\0" v1 codec 0  | each record = uvarint(len) + bytes   | count = records    |
+//	+-------------------------+--------------------------------------+--------------------+
+//
+// Header (offset 0):
+//
+//	 0:8    magic "kvdVLOG\x00"
+//	 8:12   version (uint32), 1
+//	12:16   flags (uint32) = codec; 0 (CodecRaw) is the only codec in version 1
+//
+// Record (codec 0), at its absolute file offset off:
+//
+//	0:k    value length n as a uvarint (unsigned LEB128), 1 <= k <= 10
+//	k:k+n  value bytes
+//
+// Footer (last 32 bytes): record count (uint64), body length (uint64), body
+// CRC-32C over header+body, footer CRC-32C, magic.
+//
+// A record's address is its absolute file offset, so the first record is at
+// offset 16. Offsets are uint64: there is no 4 GiB limit.
+//
+// Worked example: the values "a", "" and "hello" (testdata/golden-v1.vlog,
+// pinned by TestGolden):
+//
+//	off  0: 6b 76 64 56 4c 4f 47 00 01 00 00 00 00 00 00 00   header
+//	off 16: 01 61                                             "a"      -> offset 16
+//	off 18: 00                                                ""       -> offset 18
+//	off 19: 05 68 65 6c 6c 6f                                 "hello"  -> offset 19
+//	off 25: 03 00 00 00 00 00 00 00  09 00 00 00 00 00 00 00   count 3, body length 9
+//	        cc cc cc cc  ff ff ff ff  6b 76 64 56 4c 4f 47 00   body CRC, footer CRC, magic
+//
+// # Dedup
+//
+// Writer.Append keeps a direct-mapped cache keyed by a hash (hash/maphash)
+// of recent values. A slot stores the record offset and a copy of the value
+// bytes, and a hit requires the bytes to be equal: a hash collision can
+// cost a missed dedup, never a wrong value. The cache uses at most
+// WriterOptions.DedupBytes of memory; values over min(4 KiB,
+// DedupBytes/16) bypass it.
+//
+// # Costs
+//
+// Load is O(1): it checks the header and footer only. Value is O(1), does
+// not allocate, and is safe for concurrent use. Verify reads the whole
+// file.
+//
+// # Future codecs
+//
+// Codec 1 (zstd-compressed blocks with a trained dictionary) is planned and
+// not built. It will be written as format version 2 with header flags = 1,
+// so a version-1 reader rejects such a file with ErrVersion at Load rather
+// than misreading it; a version-2 reader still reads version-1 files (codec
+// 0). Under codec 1 the body holds the dictionary and compressed blocks of
+// records, and an offset addresses (block, index): the high bits the file
+// offset of the block, the low bits the record index within it. Offsets
+// stay opaque uint64 values to the FST and the builder, so neither changes.
+package valuelog

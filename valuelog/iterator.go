@@ -1,0 +1,90 @@
+package valuelog
+
+import (
+	"fmt"
+	"iter"
+
+	"github.com/kvdict/kvdict/internal/frame"
+)
+
+// Iterator walks the records of a Log in file order. Create one with
+// Log.Iter. It is single-use and not safe for concurrent use; many
+// iterators may walk one Log at once.
+//
+//	it := l.Iter()
+//	for it.Next() {
+//		use(it.Offset(), it.Value())
+//	}
+//	if err := it.Err(); err != nil { ... }
+type Iterator struct {
+	l    *Log
+	next uint64 // offset of the next record
+	off  uint64
+	val  []byte
+	n    uint64 // records decoded so far
+	err  error
+	done bool
+}
+
+// Iter returns an iterator over every record, from the first. It does not
+// check the body checksum (see Verify), but checks each record's bounds and,
+// at the end, the record count.
+func (l *Log) Iter() *Iterator {
+	return &Iterator{l: l, next: frame.HeaderLen}
+}
+
+// Next advances to the next record and reports whether there is one. It
+// returns false at the end of the log or on an error; check Err.
+func (it *Iterator) Next() bool {
+	if it.done {
+		return false
+	}
+	l := it.l
+	if it.next >= uint64(l.end) {
+		it.done = true
+		if it.n != l.Len() {
+			it.err = fmt.Errorf("valuelog: body holds %d records, footer says %d: %w", it.n, l.Len(), ErrCorrupt)
+		}
+		return false
+	}
+	v, next, err := decodeRecord(l.data, l.end, it.next)
+	if err == nil && it.n >= l.Len() {
+		err = fmt.Errorf("valuelog: record at offset %d is past the %d records the footer counts: %w", it.next, l.Len(), ErrCorrupt)
+	}
+	if err != nil {
+		it.done, it.err, it.val = true, err, nil
+		return false
+	}
+	it.off, it.val, it.next = it.next, v, next
+	it.n++
+	return true
+}
+
+// Offset returns the file offset of the current record.
+func (it *Iterator) Offset() uint64 { return it.off }
+
+// Value returns the value of the current record. It aliases the loaded
+// bytes (see the caveats on Log).
+func (it *Iterator) Value() []byte { return it.val }
+
+// Err returns the error that stopped the iteration, if any.
+func (it *Iterator) Err() error { return it.err }
+
+// All returns a single-use iterator over (offset, value) of the remaining
+// records. It stops early on corruption; check Err afterwards.
+func (it *Iterator) All() iter.Seq2[uint64, []byte] {
+	return func(yield func(uint64, []byte) bool) {
+		for it.Next() {
+			if !yield(it.off, it.val) {
+				return
+			}
+		}
+	}
+}
+
+// All returns an iterator over (offset, value) of every record in file
+// order. Corruption ends the iteration silently; use Verify first, or
+// Iter and Iterator.Err, when that matters.
+func (l *Log) All() iter.Seq2[uint64, []byte] {
+	return l.Iter().All()
+}

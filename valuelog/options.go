@@ -1,0 +1,36 @@
+package valuelog
+
+// DefaultDedupBytes is the dedup cache budget used when
+// WriterOptions.DedupBytes is 0: 8 MiB. With it the cache holds 65536 slots
+// (1.5 MiB) and a 6.5 MiB ring of value copies, enough to remember the last
+// few hundred thousand small values. The builder runs one Writer per
+// partition, concurrently, so even 32 partitions cost only 256 MiB, small
+// next to the sort buffers. Measured by BenchmarkAppend.
+const DefaultDedupBytes = 8 << 20
+
+// maxDedupValue caps the size of a value the dedup cache will consider.
+// Larger values bypass the cache: they are rarely repeated byte for byte,
+// and copying them would evict many small values.
+const maxDedupValue = 4 << 10
+
+// WriterOptions configures a Writer. A nil *WriterOptions means defaults.
+type WriterOptions struct {
+	// DedupBytes is the memory budget, in bytes, of the cache that makes
+	// identical values share one record. 0 means DefaultDedupBytes; a
+	// negative value turns dedup off. The cache (slot table plus the copies
+	// of cached values) never holds more than DedupBytes bytes; values
+	// longer than min(4 KiB, DedupBytes/16) bypass it.
+	DedupBytes int
+}
+
+// ensureDefaults returns a copy of o with defaults filled in.
+func (o *WriterOptions) ensureDefaults() WriterOptions {
+	var r WriterOptions
+	if o != nil {
+		r = *o
+	}
+	if r.DedupBytes == 0 {
+		r.DedupBytes = DefaultDedupBytes
+	}
+	return r
+}

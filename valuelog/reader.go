@@ -1,0 +1,80 @@
+package valuelog
+
+import (
+	"fmt"
+
+	"github.com/kvdict/kvdict/internal/frame"
+)
+
+// Log is a loaded value log: a read-only view of the bytes passed to Load,
+// typically an mmap. It is safe for concurrent use.
+//
+// # Caveats
+//
+// Slices returned by Value and by iterators alias the loaded bytes: they are
+// valid only while those bytes are (for an mmap, until it is unmapped), and
+// must not be modified. Their capacity equals their length, so appending to
+// one copies instead of writing into the mapping.
+type Log struct {
+	file *frame.File
+	data []byte // the whole file
+	end  int    // file offset where the body ends (= where the footer starts)
+}
+
+// Load checks the header and footer of data, a whole value log file, and
+// returns a Log reading it. It is O(1): it does not read the body; call
+// Verify for that. Errors wrap ErrCorrupt, ErrMagic or ErrVersion. The Log
+// keeps data and never modifies it.
+func Load(data []byte) (*Log, error) {
+	f, err := frame.Decode(data, Magic, Version)
+	if err != nil {
+		return nil, fmt.Errorf("valuelog: %w", err)
+	}
+	if codec := f.Header.Flags; codec != CodecRaw {
+		return nil, fmt.Errorf("valuelog: codec %d in header flags, this build reads codec %d only: %w", codec, CodecRaw, ErrVersion)
+	}
+	// Every record takes at least one byte (its length varint).
+	if f.Footer.Count > f.Footer.BodyLen {
+		return nil, fmt.Errorf("valuelog: footer says %d records, more than the %d body bytes can hold: %w", f.Footer.Count, f.Footer.BodyLen, ErrCorrupt)
+	}
+	return &Log{file: f, data: data, end: frame.HeaderLen + len(f.Body)}, nil
+}
+
+// Value returns the value of the record at file offset off, as returned by
+// Writer.Append. The slice aliases the loaded bytes (see the caveats on
+// Log). An offset that is not inside the body, or a record that is
+// malformed or runs past the body, gives an error wrapping ErrCorrupt that
+// names the offset and the reason. Value does not allocate on success, and
+// never panics.
+//
+// Value trusts off to be a record start: an offset into the middle of a
+// record decodes whatever bytes lie there (still within bounds). The FST
+// that stores the offsets is checksummed for that reason.
+func (l *Log) Value(off uint64) ([]byte, error) {
+	v, _, err := decodeRecord(l.data, l.end, off)
+	return v, err
+}
+
+// Len returns the number of records, as recorded in the footer.
+func (l *Log) Len() uint64 { return l.file.Footer.Count }
+
+// Size returns the size of the file in bytes.
+func (l *Log) Size() int { return len(l.data) }
+
+// Footer returns the decoded footer.
+func (l *Log) Footer() frame.Footer { return l.file.Footer }
+
+// Verify checks the whole file: the body checksum, then every record from
+// the first to the last. Each must be well formed, the walk must end
+// exactly at the end of the body, and the number of records must equal the
+// footer's count. It reads the whole file (O(size)). Errors wrap
+// ErrCorrupt.
+func (l *Log) Verify() error {
+	if err := l.file.VerifyBody(); err != nil {
+		return fmt.Errorf("valuelog: %w", err)
+	}
+	it := l.Iter()
+	for it.Next() {
+	}
+	return it.Err()
+}

@@ -1,0 +1,111 @@
+package valuelog
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/kvdict/kvdict/internal/frame"
+)
+
+// Writer streams values into a value log. Create one with NewWriter, call
+// Append for each value and Close once. It is not safe for concurrent use.
+//
+// Memory: an internal write buffer (1 MiB) plus the dedup cache (at most
+// WriterOptions.DedupBytes); it does not grow with the number of values.
+//
+// Errors are sticky: after the first failed write every call returns it.
+type Writer struct {
+	fw     *frame.Writer
+	cache  *dedupCache // nil when dedup is off
+	hdr    [maxRecordHeader]byte
+	stats  WriterStats
+	err    error
+	closed bool
+}
+
+// WriterStats counts what a Writer has done so far.
+type WriterStats struct {
+	Appends      uint64 // calls to Append that succeeded
+	Records      uint64 // records written (Appends minus DedupHits)
+	DedupHits    uint64 // Appends answered with an existing record
+	BytesWritten uint64 // file bytes produced: header, records and, after Close, footer
+}
+
+// NewWriter writes the value log header to w and returns a Writer. A nil
+// opts means defaults. The Writer never closes w.
+func NewWriter(w io.Writer, opts *WriterOptions) (*Writer, error) {
+	o := opts.ensureDefaults()
+	fw, err := frame.NewWriter(w, frame.Header{Magic: Magic, Version: Version, Flags: CodecRaw}, 0)
+	if err != nil {
+		return nil, fmt.Errorf("valuelog: writing header: %w", err)
+	}
+	return &Writer{fw: fw, cache: newDedupCache(o.DedupBytes)}, nil
+}
+
+// Append adds value to the log and returns the file offset of the record
+// that holds it, to be passed to Log.Value. If an identical value is still
+// in the dedup cache, no record is written and the earlier record's offset
+// is returned. Empty values are valid. Append does not keep value.
+func (w *Writer) Append(value []byte) (off uint64, err error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	c := w.cache
+	var h uint64
+	cache := c != nil && c.cacheable(value)
+	if cache {
+		h = c.hash(value)
+		if off, ok := c.lookup(h, value); ok {
+			w.stats.Appends++
+			w.stats.DedupHits++
+			return off, nil
+		}
+	}
+	off = frame.HeaderLen + w.fw.Len()
+	hdr := appendRecordHeader(w.hdr[:0], len(value))
+	if _, err := w.fw.Write(hdr); err != nil {
+		return 0, w.fail(off, err)
+	}
+	if _, err := w.fw.Write(value); err != nil {
+		return 0, w.fail(off, err)
+	}
+	w.stats.Appends++
+	w.stats.Records++
+	if cache {
+		c.insert(h, value, off)
+	}
+	return off, nil
+}
+
+func (w *Writer) fail(off uint64, err error) error {
+	w.err = fmt.Errorf("valuelog: writing record at offset %d: %w", off, err)
+	return w.err
+}
+
+// Close writes the footer (with the record count) and flushes. It returns
+// the footer, whose fields a manifest records. It does not close the
+// underlying io.Writer. Later calls to Append or Close return ErrClosed.
+func (w *Writer) Close() (frame.Footer, error) {
+	if w.err != nil {
+		return frame.Footer{}, w.err
+	}
+	f, err := w.fw.Finish(w.stats.Records)
+	if err != nil {
+		w.err = fmt.Errorf("valuelog: writing footer: %w", err)
+		return frame.Footer{}, w.err
+	}
+	w.closed = true
+	w.err = ErrClosed
+	w.cache = nil // release the cache memory
+	return f, nil
+}
+
+// Stats returns counts of what the Writer has done so far.
+func (w *Writer) Stats() WriterStats {
+	s := w.stats
+	s.BytesWritten = frame.HeaderLen + w.fw.Len()
+	if w.closed {
+		s.BytesWritten += frame.FooterLen
+	}
+	return s
+}
