@@ -50,9 +50,9 @@ func newDedupCache(budget int) *dedupCache {
 	if budget < minDedupBytes {
 		return nil
 	}
-	nslots := 1 << (bits.Len(uint(budget/4/slotSize)) - 1)
-	if budget/4/slotSize == 0 {
-		nslots = 1
+	nslots := 1
+	if n := budget / 4 / slotSize; n > 1 {
+		nslots = 1 << (bits.Len(uint(n)) - 1) // largest power of two <= n
 	}
 	ringLen := budget - nslots*slotSize
 	return &dedupCache{

@@ -39,7 +39,7 @@
 //	off 18: 00                                                ""       -> offset 18
 //	off 19: 05 68 65 6c 6c 6f                                 "hello"  -> offset 19
 //	off 25: 03 00 00 00 00 00 00 00  09 00 00 00 00 00 00 00   count 3, body length 9
-//	        cc cc cc cc  ff ff ff ff  6b 76 64 56 4c 4f 47 00   body CRC, footer CRC, magic
+//	        e0 83 47 26  ac 1e 5e 96  6b 76 64 56 4c 4f 47 00   body CRC, footer CRC, magic
 //
 // # Dedup
 //
