@@ -1,0 +1,253 @@
+package fst
+
+import (
+	"bytes"
+	"fmt"
+	"sync"
+
+	"github.com/blevesearch/vellum"
+	"github.com/blevesearch/vellum/levenshtein"
+	"github.com/blevesearch/vellum/regexp"
+
+	"github.com/kvdict/kvdict/internal/frame"
+)
+
+// FST is a loaded, immutable FST file. All its methods are safe for
+// concurrent use by many goroutines. It aliases the bytes given to [Load].
+type FST struct {
+	file *frame.File
+	v    *vellum.FST
+	size int
+	// readers holds *vellum.Reader: each has a preallocated decoder state,
+	// which makes Get allocation-free, but must not be shared between
+	// goroutines (couchbase/vellum#23). The pool hands one to each caller.
+	readers sync.Pool
+}
+
+// Load opens an FST file held in data, typically an mmap of the whole
+// file. It is O(1): it checks the frame (magic, version, footer checksum,
+// sizes), vellum's header and footer, and that both agree on the key
+// count; it does not read the body (see [FST.Verify]). data is not copied
+// and must not change while the FST is in use. Errors wrap [ErrCorrupt],
+// [ErrMagic] or [ErrVersion].
+func Load(data []byte) (f *FST, err error) {
+	file, err := frame.Decode(data, Magic, Version)
+	if err != nil {
+		return nil, fmt.Errorf("fst: %w", err)
+	}
+	if file.Header.Flags != 0 {
+		return nil, corruptf("header flags %#x, version %d defines none", file.Header.Flags, file.Header.Version)
+	}
+	if err := checkBody(file.Body, file.Footer.Count); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			f, err = nil, panicError("load", p)
+		}
+	}()
+	// The exact body: vellum finds its footer at the end of the slice.
+	v, err := vellum.Load(file.Body)
+	if err != nil {
+		return nil, corruptf("vellum: %v", err)
+	}
+	if v.Len() < 0 || uint64(v.Len()) != file.Footer.Count {
+		return nil, corruptf("vellum counts %d keys, frame footer %d", v.Len(), file.Footer.Count)
+	}
+	f = &FST{file: file, v: v, size: len(data)}
+	f.readers.New = func() any {
+		r, _ := v.Reader() // never fails
+		return r
+	}
+	return f, nil
+}
+
+// Len returns the number of keys.
+func (f *FST) Len() int { return int(f.file.Footer.Count) }
+
+// Size returns the size of the file in bytes (the length of the data given
+// to Load), header and footer included.
+func (f *FST) Size() int { return f.size }
+
+// Footer returns the decoded frame footer: key count, body length and
+// body CRC, as a manifest records them.
+func (f *FST) Footer() frame.Footer { return f.file.Footer }
+
+// Get returns the value of key, and whether key is present. It is safe
+// for concurrent use and does not allocate. A missing key gives (0, false,
+// nil); an error (wrapping [ErrCorrupt]) means the file is damaged.
+func (f *FST) Get(key []byte) (val uint64, ok bool, err error) {
+	if len(key) > MaxKeyLen {
+		return 0, false, nil // never stored
+	}
+	r := f.readers.Get().(*vellum.Reader)
+	val, ok, err = get(r, key)
+	f.readers.Put(r) // its state is reset by the next use, even after a panic
+	return val, ok, err
+}
+
+// get is Get on one reader. The key is not put in the error: naming it
+// would make every caller's key escape to the heap.
+func get(r *vellum.Reader, key []byte) (val uint64, ok bool, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			val, ok, err = 0, false, panicError("get", p)
+		}
+	}()
+	val, ok, err = r.Get(key)
+	if err != nil {
+		// vellum's only lookup errors are bad addresses in the data.
+		return 0, false, corruptf("get: vellum: %v", err)
+	}
+	return val, ok, nil
+}
+
+// Verify checks the whole file: the body CRC-32C, then a walk over every
+// key checking that keys are strictly increasing, no longer than
+// [MaxKeyLen], and as many as the footer says. It reads the whole file,
+// so it costs O(size); Load does none of this. Errors wrap [ErrCorrupt].
+func (f *FST) Verify() error {
+	if err := f.file.VerifyBody(); err != nil {
+		return fmt.Errorf("fst: %w", err)
+	}
+	it := f.Range(nil, nil)
+	defer it.Close()
+	var prev []byte
+	var n uint64
+	for it.Next() {
+		k := it.Key()
+		if n > 0 && bytes.Compare(k, prev) <= 0 {
+			return corruptf("verify: key #%d %s does not sort after key #%d %s", n+1, quoteKey(k), n, quoteKey(prev))
+		}
+		prev = append(prev[:0], k...)
+		n++
+	}
+	if err := it.Err(); err != nil {
+		return err
+	}
+	if n != f.file.Footer.Count {
+		return corruptf("verify: walked %d keys, footer counts %d", n, f.file.Footer.Count)
+	}
+	return nil
+}
+
+// MinKey returns a copy of the smallest key; ok is false when the FST is
+// empty.
+func (f *FST) MinKey() (key []byte, ok bool, err error) {
+	it := f.Range(nil, nil)
+	defer it.Close()
+	if it.Next() {
+		return bytes.Clone(it.Key()), true, nil
+	}
+	return nil, false, it.Err()
+}
+
+// MaxKey returns the largest key; ok is false when the FST is empty. It
+// follows the last transition of each state, so it costs one state per
+// byte of the key.
+func (f *FST) MaxKey() (key []byte, ok bool, err error) {
+	if f.Len() == 0 {
+		return nil, false, nil
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			key, ok, err = nil, false, panicError("max key", p)
+		}
+	}()
+	// Addresses strictly decrease along every path, so this ends; and a
+	// path is never longer than the body.
+	k, err := f.v.GetMaxKey()
+	if err != nil {
+		return nil, false, corruptf("max key: vellum: %v", err)
+	}
+	if len(k) > MaxKeyLen {
+		return nil, false, corruptf("max key: longer than %d bytes", MaxKeyLen)
+	}
+	if k == nil {
+		k = []byte{}
+	}
+	return k, true, nil
+}
+
+// Range returns an iterator over the keys k with from <= k < to, in
+// order. A nil from starts at the first key; a nil to runs to the end (an
+// empty, non-nil to is a bound no key is below: the range is empty).
+func (f *FST) Range(from, to []byte) *Iterator {
+	return newIterator(f, from, to, nil)
+}
+
+// Prefix returns an iterator over the keys that start with p, in order.
+// An empty p yields every key. It is the range [p, successor(p)).
+func (f *FST) Prefix(p []byte) *Iterator {
+	return newIterator(f, p, successor(p), nil)
+}
+
+// successor returns the smallest key greater than every key with prefix
+// p: p with its last byte that is not 0xff incremented and the bytes after
+// it dropped. It returns nil (unbounded) when p is empty or all 0xff.
+func successor(p []byte) []byte {
+	for i := len(p) - 1; i >= 0; i-- {
+		if p[i] != 0xff {
+			s := bytes.Clone(p[:i+1])
+			s[i]++
+			return s
+		}
+	}
+	return nil
+}
+
+// Regex returns an iterator over the keys that match expr entirely (the
+// match is anchored at both ends). The syntax is Go's (regexp/syntax,
+// Perl flags), minus what a DFA cannot do: anchors (^ $ \A \z), word
+// boundaries and lazy quantifiers are rejected, and the compiled DFA is
+// capped at 10000 states and about 10 MB. Those errors, and syntax errors,
+// are returned here. The walk visits every key prefix the expression can
+// still match, so a pattern with a literal prefix ("abc.*") is fast and
+// one starting with ".*" reads the whole FST.
+func (f *FST) Regex(expr string) (*Iterator, error) {
+	re, err := regexp.New(expr)
+	if err != nil {
+		return nil, fmt.Errorf("fst: regex %q: %w", expr, err)
+	}
+	return newIterator(f, nil, nil, re), nil
+}
+
+// MaxFuzzyDistance is the largest edit distance [FST.Fuzzy] accepts. The
+// Levenshtein automaton builder grows exponentially with the distance
+// (milliseconds at 2, impractical beyond), and at 3 or more a query over a
+// large FST matches and visits a large part of it. bleve caps fuzziness at
+// 2 for the same reasons.
+const MaxFuzzyDistance = 2
+
+// levBuilders are the Levenshtein automaton builders for distances 0..2,
+// built once on first use (each takes milliseconds) and shared: they are
+// safe for concurrent use.
+var levBuilders [MaxFuzzyDistance + 1]func() (*levenshtein.LevenshteinAutomatonBuilder, error)
+
+func init() {
+	for d := range levBuilders {
+		levBuilders[d] = sync.OnceValues(func() (*levenshtein.LevenshteinAutomatonBuilder, error) {
+			return levenshtein.NewLevenshteinAutomatonBuilder(uint8(d), false /* transpositions */)
+		})
+	}
+}
+
+// Fuzzy returns an iterator over the keys within Levenshtein distance
+// distance (0 to [MaxFuzzyDistance]) of term, in key order. Distance
+// counts inserted, deleted and substituted Unicode code points (a
+// transposition costs 2); term is UTF-8. Keys that are not valid UTF-8 do
+// not match.
+func (f *FST) Fuzzy(term string, distance int) (*Iterator, error) {
+	if distance < 0 || distance > MaxFuzzyDistance {
+		return nil, fmt.Errorf("fst: fuzzy distance %d out of range 0..%d", distance, MaxFuzzyDistance)
+	}
+	lb, err := levBuilders[distance]()
+	if err != nil {
+		return nil, fmt.Errorf("fst: fuzzy: building Levenshtein automaton builder: %w", err)
+	}
+	dfa, err := lb.BuildDfa(term, uint8(distance))
+	if err != nil {
+		return nil, fmt.Errorf("fst: fuzzy %q distance %d: %w", term, distance, err)
+	}
+	return newIterator(f, nil, nil, dfa), nil
+}
