@@ -1,0 +1,267 @@
+package builder
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/kvdict/kvdict/fst"
+	"github.com/kvdict/kvdict/internal/manifest"
+	"github.com/kvdict/kvdict/valuelog"
+)
+
+// These errors are returned by Create and Commit.
+var (
+	// ErrExists is returned when the target already exists and
+	// Options.Force is not set.
+	ErrExists = errors.New("builder: target already exists")
+	// ErrNotDict is returned when Options.Force asks to replace something
+	// that is not a kvdict dictionary (a plain file, or a directory
+	// without a MANIFEST that is not empty). kvdict never deletes data it
+	// did not write.
+	ErrNotDict = errors.New("builder: target exists and is not a kvdict dictionary")
+	// ErrOverlap is returned by Commit when partitions are not disjoint
+	// and in increasing key order.
+	ErrOverlap = errors.New("builder: partitions overlap or are out of order")
+	// ErrDone is returned by calls made after Commit or Abort.
+	ErrDone = errors.New("builder: already committed or aborted")
+)
+
+// Options configure a Builder. A nil *Options means the defaults.
+type Options struct {
+	// Force replaces an existing dictionary at the target path,
+	// atomically. Without it, Create fails with ErrExists.
+	Force bool
+	// FST configures the FST builders (registry size); nil means fst's
+	// defaults.
+	FST *fst.BuilderOptions
+	// Log configures the value-log writers (deduplication cache); nil
+	// means valuelog's defaults.
+	Log *valuelog.WriterOptions
+	// Tool names the program writing the dictionary, recorded in the
+	// manifest (for example "kvbuild v0.1.0").
+	Tool string
+	// Build records build options in the manifest, shown by
+	// `kvlookup info`.
+	Build map[string]string
+	// Now returns the creation time recorded in the manifest; nil means
+	// time.Now. Tests set it for reproducible bytes.
+	Now func() time.Time
+}
+
+// Builder writes one dictionary. Its methods are safe for concurrent use;
+// each Partition is used by one goroutine at a time.
+type Builder struct {
+	path string // target
+	tmp  string // temporary directory beside the target
+	opts Options
+
+	mu    sync.Mutex
+	parts []*Partition
+	def   *Partition // the partition Add writes to
+	done  bool
+}
+
+// Create starts a dictionary that Commit will place at path. The parent
+// directory must exist. Nothing appears at path before Commit.
+func Create(path string, opts *Options) (*Builder, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	path = filepath.Clean(path)
+	if err := checkTarget(path, o.Force); err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
+	if err != nil {
+		return nil, fmt.Errorf("builder: %w", err)
+	}
+	return &Builder{path: path, tmp: tmp, opts: o}, nil
+}
+
+// checkTarget fails unless path is absent, or force is set and path holds
+// something we may replace: a dictionary or an empty directory.
+func checkTarget(path string, force bool) error {
+	st, err := os.Lstat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("builder: %w", err)
+	}
+	if !force {
+		return fmt.Errorf("%w: %s (pass --force / Options.Force to replace it)", ErrExists, path)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("%w: %s is not a directory", ErrNotDict, path)
+	}
+	if _, err := os.Stat(filepath.Join(path, manifest.FileName)); err == nil {
+		return nil
+	}
+	ents, err := os.ReadDir(path)
+	if err != nil {
+		return fmt.Errorf("builder: %w", err)
+	}
+	if len(ents) > 0 {
+		return fmt.Errorf("%w: %s has no %s and is not empty", ErrNotDict, path, manifest.FileName)
+	}
+	return nil
+}
+
+// TempDir reports the temporary directory being written.
+func (b *Builder) TempDir() string { return b.tmp }
+
+// NewPartition starts the next partition. Its keys must all be greater
+// than those of every partition created before it.
+func (b *Builder) NewPartition() (*Partition, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.done {
+		return nil, ErrDone
+	}
+	p, err := newPartition(b.tmp, len(b.parts), &b.opts)
+	if err != nil {
+		return nil, err
+	}
+	b.parts = append(b.parts, p)
+	return p, nil
+}
+
+// Add writes a key and its value to the builder's single default
+// partition. Keys must be strictly increasing. Do not mix Add with
+// NewPartition.
+func (b *Builder) Add(key, value []byte) error {
+	if b.def == nil {
+		p, err := b.NewPartition()
+		if err != nil {
+			return err
+		}
+		b.def = p
+	}
+	return b.def.Add(key, value)
+}
+
+// Commit closes every partition, checks that partitions are disjoint and
+// ordered, writes the manifest, syncs everything to disk and renames the
+// dictionary into place. After Commit the Builder can only be Aborted (a
+// no-op). On error the temporary directory is removed and the target is
+// untouched.
+func (b *Builder) Commit() (m *manifest.Manifest, err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.done {
+		return nil, ErrDone
+	}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, b.abortLocked())
+		}
+	}()
+	var closeErrs []error
+	for _, p := range b.parts {
+		closeErrs = append(closeErrs, p.Close())
+	}
+	if err := errors.Join(closeErrs...); err != nil {
+		return nil, err
+	}
+	m = &manifest.Manifest{
+		FormatVersion: manifest.FormatVersion,
+		Tool:          b.opts.Tool,
+		Created:       b.opts.Now().UTC().Truncate(time.Second),
+		Build:         b.buildInfo(),
+		Partitions:    []manifest.Partition{},
+	}
+	for _, p := range b.parts {
+		if p.info.Keys == 0 {
+			if err := p.remove(); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if n := len(m.Partitions); n > 0 && bytes.Compare(m.Partitions[n-1].LastKey, p.info.FirstKey) >= 0 {
+			return nil, fmt.Errorf("%w: partition %d ends with %s, partition %d starts with %s", ErrOverlap, n-1, quote(m.Partitions[n-1].LastKey), p.index, quote(p.info.FirstKey))
+		}
+		m.Partitions = append(m.Partitions, p.info)
+		m.Keys += p.info.Keys
+		m.Values += p.info.Log.Count
+		m.MaxKeyLen = max(m.MaxKeyLen, p.maxKeyLen)
+	}
+	data, err := manifest.Encode(m)
+	if err != nil {
+		return nil, err
+	}
+	if err := writeFileSync(filepath.Join(b.tmp, manifest.FileName), data); err != nil {
+		return nil, err
+	}
+	if err := syncDir(b.tmp); err != nil {
+		return nil, err
+	}
+	if err := install(b.tmp, b.path, b.opts.Force); err != nil {
+		return nil, err
+	}
+	b.done = true
+	return m, nil
+}
+
+func (b *Builder) buildInfo() map[string]string {
+	info := make(map[string]string, len(b.opts.Build)+3)
+	for k, v := range b.opts.Build {
+		info[k] = v
+	}
+	if o := b.opts.FST; o != nil {
+		info["fst.registry_table_size"] = strconv.Itoa(o.RegistryTableSize)
+		info["fst.registry_mru_size"] = strconv.Itoa(o.RegistryMRUSize)
+	}
+	if o := b.opts.Log; o != nil {
+		info["vlog.dedup_bytes"] = strconv.Itoa(o.DedupBytes)
+	}
+	return info
+}
+
+// Abort discards everything written and removes the temporary directory.
+// It is safe to call more than once and after Commit (then it does
+// nothing), so `defer b.Abort()` is the idiom.
+func (b *Builder) Abort() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.done {
+		return nil
+	}
+	return b.abortLocked()
+}
+
+func (b *Builder) abortLocked() error {
+	b.done = true
+	var errs []error
+	for _, p := range b.parts {
+		errs = append(errs, p.abort())
+	}
+	if err := os.RemoveAll(b.tmp); err != nil {
+		errs = append(errs, fmt.Errorf("builder: removing %s: %w", b.tmp, err))
+	}
+	return errors.Join(errs...)
+}
+
+// PartitionNames lists the data file names a partition index uses, so
+// tools can recognise them.
+func PartitionNames(index int) (fstName, logName string) {
+	return fmt.Sprintf("part-%05d.fst", index), fmt.Sprintf("part-%05d.vlog", index)
+}
+
+// quote formats a key for an error message, shortening long keys.
+func quote(k []byte) string {
+	const max = 64
+	if len(k) > max {
+		return fmt.Sprintf("%q... (%d bytes)", k[:max], len(k))
+	}
+	return fmt.Sprintf("%q", k)
+}

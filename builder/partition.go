@@ -1,0 +1,167 @@
+package builder
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/kvdict/kvdict/fst"
+	"github.com/kvdict/kvdict/internal/frame"
+	"github.com/kvdict/kvdict/internal/manifest"
+	"github.com/kvdict/kvdict/valuelog"
+)
+
+// Partition writes one key range of a dictionary: an FST file mapping each
+// key to the offset of its value in the partition's value log. A Partition
+// is not safe for concurrent use, but different partitions of one Builder
+// may be written from different goroutines at once.
+type Partition struct {
+	index  int
+	dir    string
+	fstF   *os.File
+	logF   *os.File
+	fstW   *fst.Builder
+	logW   *valuelog.Writer
+	info   manifest.Partition
+	last   []byte // previous key, for the order check
+	closed bool
+	err    error // sticky
+
+	maxKeyLen int
+}
+
+func newPartition(dir string, index int, o *Options) (p *Partition, err error) {
+	fstName, logName := PartitionNames(index)
+	p = &Partition{index: index, dir: dir}
+	p.info.FST.Name, p.info.Log.Name = fstName, logName
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, p.abort())
+		}
+	}()
+	if p.fstF, err = os.OpenFile(filepath.Join(dir, fstName), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644); err != nil {
+		return nil, fmt.Errorf("builder: %w", err)
+	}
+	if p.logF, err = os.OpenFile(filepath.Join(dir, logName), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644); err != nil {
+		return nil, fmt.Errorf("builder: %w", err)
+	}
+	if p.fstW, err = fst.NewBuilder(p.fstF, o.FST); err != nil {
+		return nil, fmt.Errorf("builder: %s: %w", fstName, err)
+	}
+	if p.logW, err = valuelog.NewWriter(p.logF, o.Log); err != nil {
+		return nil, fmt.Errorf("builder: %s: %w", logName, err)
+	}
+	return p, nil
+}
+
+// Add writes key with value. Keys must be strictly increasing within the
+// partition (bytes.Compare order), at most fst.MaxKeyLen bytes long. The
+// first error is sticky: every later call returns it.
+func (p *Partition) Add(key, value []byte) error {
+	if p.err != nil {
+		return p.err
+	}
+	if p.closed {
+		return ErrDone
+	}
+	if p.info.Keys > 0 {
+		if c := bytes.Compare(key, p.last); c <= 0 {
+			sentinel := fst.ErrOutOfOrder
+			if c == 0 {
+				sentinel = fst.ErrDuplicate
+			}
+			p.err = fmt.Errorf("builder: %w: key %s after %s", sentinel, quote(key), quote(p.last))
+			return p.err
+		}
+	}
+	off, err := p.logW.Append(value)
+	if err != nil {
+		p.err = fmt.Errorf("builder: %s: %w", p.info.Log.Name, err)
+		return p.err
+	}
+	if err := p.fstW.Add(key, off); err != nil {
+		p.err = fmt.Errorf("builder: %s: %w", p.info.FST.Name, err)
+		return p.err
+	}
+	if p.info.Keys == 0 {
+		p.info.FirstKey = bytes.Clone(key)
+	}
+	p.last = append(p.last[:0], key...)
+	p.info.Keys++
+	p.maxKeyLen = max(p.maxKeyLen, len(key))
+	return nil
+}
+
+// Len reports how many keys have been added.
+func (p *Partition) Len() uint64 { return p.info.Keys }
+
+// Close finishes both files and syncs them to disk. Commit closes any
+// partition still open; closing twice is harmless.
+func (p *Partition) Close() error {
+	if p.closed {
+		return p.err
+	}
+	p.closed = true
+	if p.err != nil {
+		return p.err
+	}
+	p.info.LastKey = bytes.Clone(p.last)
+	if p.info.Keys == 0 {
+		p.info.FirstKey, p.info.LastKey = nil, nil
+	}
+	fstFooter, err := p.fstW.Close()
+	if err != nil {
+		p.err = fmt.Errorf("builder: %s: %w", p.info.FST.Name, err)
+		return p.err
+	}
+	logFooter, err := p.logW.Close()
+	if err != nil {
+		p.err = fmt.Errorf("builder: %s: %w", p.info.Log.Name, err)
+		return p.err
+	}
+	p.info.FST = fileInfo(p.info.FST.Name, fstFooter)
+	p.info.Log = fileInfo(p.info.Log.Name, logFooter)
+	for _, f := range []*os.File{p.fstF, p.logF} {
+		if err := syncClose(f); err != nil {
+			p.err = fmt.Errorf("builder: %w", err)
+			return p.err
+		}
+	}
+	p.fstF, p.logF = nil, nil
+	return nil
+}
+
+func fileInfo(name string, f frame.Footer) manifest.FileInfo {
+	return manifest.FileInfo{
+		Name:   name,
+		Size:   frame.HeaderLen + f.BodyLen + frame.FooterLen,
+		CRC32C: f.BodyCRC,
+		Count:  f.Count,
+	}
+}
+
+// remove deletes the files of an empty partition.
+func (p *Partition) remove() error {
+	return errors.Join(
+		os.Remove(filepath.Join(p.dir, p.info.FST.Name)),
+		os.Remove(filepath.Join(p.dir, p.info.Log.Name)))
+}
+
+// abort closes any open file without syncing; the directory is removed by
+// the Builder.
+func (p *Partition) abort() error {
+	p.closed = true
+	if p.err == nil {
+		p.err = ErrDone
+	}
+	var errs []error
+	for _, f := range []*os.File{p.fstF, p.logF} {
+		if f != nil {
+			errs = append(errs, f.Close())
+		}
+	}
+	p.fstF, p.logF = nil, nil
+	return errors.Join(errs...)
+}

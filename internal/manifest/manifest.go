@@ -1,0 +1,193 @@
+// Package manifest encodes and decodes a dictionary's MANIFEST file: the one
+// small file that says which data files make up the dictionary, how many
+// keys each holds, their sizes and checksums, and how it was built.
+//
+// # File format
+//
+// All integers are little-endian.
+//
+//	+-------------------+------------------------+--------------+
+//	| header (16 bytes) | body (JSON, L bytes)   | CRC (4 bytes)|
+//	+-------------------+------------------------+--------------+
+//
+//	 0:8      magic "kvdMANI\x00"
+//	 8:12     manifest format version (uint32), 1
+//	12:16     body length L (uint32), at most MaxBodyLen
+//	16:16+L   body: a UTF-8 JSON object, the Manifest type below
+//	16+L:+4   CRC-32C of bytes [0, 16+L)
+//
+// The body is JSON so that it stays readable with a hex dump and so that
+// fields can be added without a version bump; []byte fields (first and last
+// keys) are base64, as encoding/json writes them. A reader must refuse a
+// manifest whose Features list names a feature it does not implement: that
+// is how compressed value logs and other additions will announce themselves
+// to old readers (with ErrVersion, never a wrong answer).
+//
+// Worked example: the header of a manifest with a 300-byte body is
+//
+//	6b 76 64 4d 41 4e 49 00  01 00 00 00  2c 01 00 00
+//	"kvdMANI\0"              version 1    L = 300
+//
+// TestGolden pins a whole manifest byte for byte.
+package manifest
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"hash/crc32"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/kvdict/kvdict/internal/frame"
+)
+
+const (
+	// FileName is the manifest's name inside a dictionary directory.
+	FileName = "MANIFEST"
+	// Magic starts every manifest.
+	Magic = "kvdMANI\x00"
+	// Version is the newest manifest version this build writes and reads.
+	Version = 1
+	// FormatVersion is the dictionary format version: the manifest, FST
+	// and value-log versions taken together. It is what `kvlookup info`
+	// shows and what docs/FORMAT.md describes.
+	FormatVersion = 1
+	// MaxBodyLen bounds the JSON body (16 MiB): enough for ~30,000
+	// partitions with 64-byte boundary keys.
+	MaxBodyLen = 16 << 20
+
+	headerLen = 16
+	crcLen    = 4
+)
+
+// Manifest describes one dictionary.
+type Manifest struct {
+	// FormatVersion is the dictionary format version (FormatVersion).
+	FormatVersion int `json:"format_version"`
+	// Features lists optional format features the dictionary uses. Version 1
+	// defines none; a reader refuses any name it does not know.
+	Features []string `json:"features,omitempty"`
+	// Tool names the program and version that wrote the dictionary.
+	Tool string `json:"tool,omitempty"`
+	// Created is when the build committed (UTC).
+	Created time.Time `json:"created"`
+	// Keys is the number of keys in all partitions.
+	Keys uint64 `json:"keys"`
+	// Values is the number of value records in all value logs (identical
+	// values are stored once, so Values <= Keys).
+	Values uint64 `json:"values"`
+	// MaxKeyLen is the length of the longest key, in bytes.
+	MaxKeyLen int `json:"max_key_len"`
+	// Build records the options the dictionary was built with.
+	Build map[string]string `json:"build,omitempty"`
+	// Partitions are disjoint key ranges in increasing key order. A
+	// dictionary with no keys has none.
+	Partitions []Partition `json:"partitions"`
+}
+
+// Partition is one key range: an FST file and the value log it points into.
+type Partition struct {
+	FirstKey []byte   `json:"first_key"`
+	LastKey  []byte   `json:"last_key"`
+	Keys     uint64   `json:"keys"`
+	FST      FileInfo `json:"fst"`
+	Log      FileInfo `json:"vlog"`
+}
+
+// FileInfo names a data file in the dictionary directory and records its
+// size and the body CRC-32C written in its footer.
+type FileInfo struct {
+	Name   string `json:"name"`
+	Size   uint64 `json:"size"`
+	CRC32C uint32 `json:"crc32c"`
+	Count  uint64 `json:"count"` // footer count: keys (FST) or records (value log)
+}
+
+// Encode returns the manifest file's bytes.
+func Encode(m *Manifest) ([]byte, error) {
+	body, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("manifest: %w", err)
+	}
+	if len(body) > MaxBodyLen {
+		return nil, fmt.Errorf("manifest: body of %d bytes exceeds %d (too many partitions)", len(body), MaxBodyLen)
+	}
+	b := make([]byte, 0, headerLen+len(body)+crcLen)
+	b = append(b, Magic...)
+	b = binary.LittleEndian.AppendUint32(b, Version)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(body)))
+	b = append(b, body...)
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, frame.Table)), nil
+}
+
+// Decode parses and validates a manifest file. Errors wrap frame.ErrMagic,
+// frame.ErrVersion or frame.ErrCorrupt.
+func Decode(data []byte) (*Manifest, error) {
+	if len(data) < headerLen+crcLen {
+		if len(data) >= len(Magic) && string(data[:len(Magic)]) != Magic {
+			return nil, fmt.Errorf("%w: want %q", frame.ErrMagic, "kvdMANI")
+		}
+		return nil, fmt.Errorf("%w: manifest of %d bytes is truncated", frame.ErrCorrupt, len(data))
+	}
+	if string(data[:8]) != Magic {
+		return nil, fmt.Errorf("%w: want %q, found %q", frame.ErrMagic, "kvdMANI", data[:8])
+	}
+	if v := binary.LittleEndian.Uint32(data[8:12]); v == 0 || v > Version {
+		return nil, fmt.Errorf("%w: manifest version %d, this build reads 1 to %d", frame.ErrVersion, v, Version)
+	}
+	n := uint64(binary.LittleEndian.Uint32(data[12:16]))
+	if n > MaxBodyLen || headerLen+n+crcLen != uint64(len(data)) {
+		return nil, fmt.Errorf("%w: manifest body length %d does not match file size %d", frame.ErrCorrupt, n, len(data))
+	}
+	end := headerLen + int(n)
+	if got, want := crc32.Checksum(data[:end], frame.Table), binary.LittleEndian.Uint32(data[end:]); got != want {
+		return nil, fmt.Errorf("%w: manifest checksum mismatch (got %08x, want %08x)", frame.ErrCorrupt, got, want)
+	}
+	m := new(Manifest)
+	dec := json.NewDecoder(bytes.NewReader(data[headerLen:end]))
+	if err := dec.Decode(m); err != nil {
+		return nil, fmt.Errorf("%w: manifest body: %v", frame.ErrCorrupt, err)
+	}
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Validate checks the manifest's internal consistency: a known format
+// version and features, safe file names, partitions in strictly increasing,
+// disjoint key order, and counts that add up.
+func (m *Manifest) Validate() error {
+	if m.FormatVersion < 1 || m.FormatVersion > FormatVersion {
+		return fmt.Errorf("%w: dictionary format version %d, this build reads 1 to %d", frame.ErrVersion, m.FormatVersion, FormatVersion)
+	}
+	if len(m.Features) > 0 {
+		return fmt.Errorf("%w: dictionary uses features %q that this build does not implement", frame.ErrVersion, m.Features)
+	}
+	var keys, values uint64
+	for i, p := range m.Partitions {
+		for _, f := range []FileInfo{p.FST, p.Log} {
+			if f.Name == "" || f.Name != filepath.Base(f.Name) || strings.HasPrefix(f.Name, ".") || f.Name == FileName {
+				return fmt.Errorf("%w: manifest partition %d names an invalid file %q", frame.ErrCorrupt, i, f.Name)
+			}
+		}
+		if p.Keys == 0 || p.FST.Count != p.Keys || p.Log.Count > p.Keys {
+			return fmt.Errorf("%w: manifest partition %d: inconsistent counts (keys %d, fst %d, records %d)", frame.ErrCorrupt, i, p.Keys, p.FST.Count, p.Log.Count)
+		}
+		if bytes.Compare(p.FirstKey, p.LastKey) > 0 || (p.Keys == 1) != bytes.Equal(p.FirstKey, p.LastKey) {
+			return fmt.Errorf("%w: manifest partition %d: bad key range", frame.ErrCorrupt, i)
+		}
+		if i > 0 && bytes.Compare(m.Partitions[i-1].LastKey, p.FirstKey) >= 0 {
+			return fmt.Errorf("%w: manifest partitions %d and %d overlap or are out of order", frame.ErrCorrupt, i-1, i)
+		}
+		keys += p.Keys
+		values += p.Log.Count
+	}
+	if keys != m.Keys || values != m.Values {
+		return fmt.Errorf("%w: manifest totals (keys %d, values %d) do not match its partitions (keys %d, values %d)", frame.ErrCorrupt, m.Keys, m.Values, keys, values)
+	}
+	return nil
+}

@@ -1,0 +1,54 @@
+// Package reader opens a kvdict dictionary and answers lookups. It is the
+// package worker processes import.
+//
+// # Basics
+//
+//	d, err := reader.Open("/data/urls.kvd", nil)
+//	if err != nil { ... }
+//	defer d.Close()
+//	v, err := d.Get([]byte("https://example.com/"))
+//	switch {
+//	case errors.Is(err, reader.ErrNotFound): // absent
+//	case err != nil: // corrupt dictionary: a real error
+//	default: // use v
+//	}
+//
+// Open maps the dictionary's files read-only and shared (mmap), and reads
+// only the small MANIFEST and each file's header and footer: it is O(1) in
+// the dictionary's size and takes well under a millisecond. Any number of
+// processes that open the same dictionary share one copy of it in the page
+// cache; a process's private memory for a dictionary is a few KB, so 32
+// workers cost what one does. Open a Dict after fork, in each worker; a Dict
+// must not be shared across fork.
+//
+// A Dict is safe for concurrent use by many goroutines. Get allocates
+// nothing.
+//
+// # Caveats
+//
+// Get and iterators return slices that alias the mapped file: they are
+// valid until Close and must not be modified. After Close, using them
+// crashes the process (SIGSEGV). Copy what you keep: GetCopy does, or
+// use bytes.Clone / string(v). Close must not race with other calls on the
+// same Dict.
+//
+// Open checks headers, footers, sizes and the manifest, not every byte:
+// a dictionary damaged on disk can still return a wrong value, or an
+// error wrapping ErrCorrupt, at lookup time. Verify (or `kvlookup verify`)
+// reads everything and checks every checksum; run it when a dictionary is
+// installed on a machine, or set Options.Verify.
+//
+// # Iteration
+//
+// All, Range, Prefix, Regex and Fuzzy return an *Iterator over key order:
+//
+//	it := d.Prefix([]byte("https://example.com/"))
+//	defer it.Close()
+//	for it.Next() {
+//		fmt.Printf("%s\t%s\n", it.Key(), it.Value())
+//	}
+//	if err := it.Err(); err != nil { ... }
+//
+// or, with Go's range-over-func, `for k, v := range it.All()` followed by
+// the same it.Err check.
+package reader

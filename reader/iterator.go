@@ -1,0 +1,218 @@
+package reader
+
+import (
+	"bytes"
+	"fmt"
+	"iter"
+
+	"github.com/kvdict/kvdict/fst"
+)
+
+// Iterator walks keys and their values in increasing key order, across the
+// dictionary's partitions. It has the bufio.Scanner shape:
+//
+//	for it.Next() { use(it.Key(), it.Value()) }
+//	if err := it.Err(); err != nil { ... }
+//
+// An Iterator is single-use and not safe for concurrent use. Key and Value
+// alias the mapped file: Key is valid until the next call to Next, Value
+// until the Dict is closed.
+type Iterator struct {
+	d     *Dict
+	parts []*part // partitions still to visit
+	open  func(*part) (*fst.Iterator, error)
+	cur   *fst.Iterator
+	p     *part // partition of cur
+	key   []byte
+	off   uint64
+	valid bool // key and off hold a current item
+	err   error
+	done  bool
+}
+
+func (d *Dict) newIterator(from, to []byte, open func(p *part) (*fst.Iterator, error)) *Iterator {
+	it := &Iterator{d: d, open: open}
+	if d.closed.Load() {
+		it.err, it.done = ErrClosed, true
+		return it
+	}
+	for i := range d.parts {
+		p := &d.parts[i]
+		if to != nil && bytes.Compare(p.first, to) >= 0 {
+			break
+		}
+		if from != nil && bytes.Compare(p.last, from) < 0 {
+			continue
+		}
+		it.parts = append(it.parts, p)
+	}
+	return it
+}
+
+// All returns an iterator over every key and value.
+func (d *Dict) All() *Iterator { return d.Range(nil, nil) }
+
+// Range returns an iterator over the keys k with from <= k < to. A nil from
+// starts at the first key; a nil to runs to the last.
+func (d *Dict) Range(from, to []byte) *Iterator {
+	return d.newIterator(from, to, func(p *part) (*fst.Iterator, error) {
+		return p.fst.Range(from, to), nil
+	})
+}
+
+// Prefix returns an iterator over the keys that start with prefix.
+func (d *Dict) Prefix(prefix []byte) *Iterator {
+	return d.newIterator(prefix, prefixEnd(prefix), func(p *part) (*fst.Iterator, error) {
+		return p.fst.Prefix(prefix), nil
+	})
+}
+
+// prefixEnd returns the smallest key greater than every key with the
+// prefix, or nil if there is none (the prefix is all 0xff bytes).
+func prefixEnd(prefix []byte) []byte {
+	for i := len(prefix) - 1; i >= 0; i-- {
+		if prefix[i] != 0xff {
+			end := bytes.Clone(prefix[:i+1])
+			end[i]++
+			return end
+		}
+	}
+	return nil
+}
+
+// Regex returns an iterator over the keys that match expr as a whole (the
+// match is anchored at both ends). The syntax is Go's regexp/syntax less
+// anchors, word boundaries and lazy quantifiers, compiled to an automaton
+// of at most 10,000 states; an invalid or too complex expression is an
+// error here.
+func (d *Dict) Regex(expr string) (*Iterator, error) {
+	if _, err := d.checkQuery(func(f *fst.FST) (*fst.Iterator, error) { return f.Regex(expr) }); err != nil {
+		return nil, err
+	}
+	return d.newIterator(nil, nil, func(p *part) (*fst.Iterator, error) {
+		return p.fst.Regex(expr)
+	}), nil
+}
+
+// Fuzzy returns an iterator over the keys within Levenshtein distance
+// distance (0 to 2, counted in Unicode code points) of term.
+func (d *Dict) Fuzzy(term string, distance int) (*Iterator, error) {
+	if _, err := d.checkQuery(func(f *fst.FST) (*fst.Iterator, error) { return f.Fuzzy(term, distance) }); err != nil {
+		return nil, err
+	}
+	return d.newIterator(nil, nil, func(p *part) (*fst.Iterator, error) {
+		return p.fst.Fuzzy(term, distance)
+	}), nil
+}
+
+// checkQuery compiles a query once against the first partition so that
+// syntax errors surface from the constructor even for a dictionary with
+// many partitions.
+func (d *Dict) checkQuery(q func(*fst.FST) (*fst.Iterator, error)) (bool, error) {
+	if d.closed.Load() {
+		return false, ErrClosed
+	}
+	if len(d.parts) == 0 {
+		return false, nil
+	}
+	it, err := q(d.parts[0].fst)
+	if err != nil {
+		return false, fmt.Errorf("reader: %w", err)
+	}
+	return true, it.Close()
+}
+
+// Next advances to the next key and reports whether there is one. After
+// Next returns false, Err reports any error met.
+func (it *Iterator) Next() bool {
+	for !it.done {
+		if it.cur == nil {
+			if len(it.parts) == 0 || it.d.closed.Load() {
+				if it.d.closed.Load() {
+					it.err = ErrClosed
+				}
+				it.done = true
+				break
+			}
+			it.p, it.parts = it.parts[0], it.parts[1:]
+			cur, err := it.open(it.p)
+			if err != nil {
+				it.fail(it.p.fstName, err)
+				break
+			}
+			it.cur = cur
+		}
+		if it.cur.Next() {
+			it.key, it.off, it.valid = it.cur.Key(), it.cur.Value(), true
+			return true
+		}
+		if err := it.cur.Err(); err != nil {
+			it.fail(it.p.fstName, err)
+			break
+		}
+		it.cur.Close()
+		it.cur = nil
+	}
+	it.key, it.valid = nil, false
+	return false
+}
+
+func (it *Iterator) fail(file string, err error) {
+	it.err = fmt.Errorf("reader: %s: %w", file, err)
+	it.done, it.valid = true, false
+	if it.cur != nil {
+		it.cur.Close()
+		it.cur = nil
+	}
+}
+
+// Key returns the current key. It is valid until the next call to Next.
+func (it *Iterator) Key() []byte { return it.key }
+
+// Value returns the current key's value, read from the value log only when
+// asked for (key-only scans never touch the values). It aliases the mapped
+// file. If the value cannot be read, Value returns nil, Err reports why and
+// the next Next returns false.
+func (it *Iterator) Value() []byte {
+	if !it.valid {
+		return nil
+	}
+	v, err := it.p.log.Value(it.off)
+	if err != nil {
+		it.fail(it.p.logName, err)
+		return nil
+	}
+	return v
+}
+
+// Err returns the first error met, or nil at a clean end.
+func (it *Iterator) Err() error { return it.err }
+
+// Close releases the iterator. It is safe to call more than once; it
+// returns nil.
+func (it *Iterator) Close() error {
+	it.done = true
+	if it.cur != nil {
+		it.cur.Close()
+		it.cur = nil
+	}
+	it.parts = nil
+	return nil
+}
+
+// All returns the remaining pairs as a Go range-over-func sequence. It is
+// single-use: ranging over it consumes the iterator. Check Err after the
+// loop.
+func (it *Iterator) All() iter.Seq2[[]byte, []byte] {
+	return func(yield func([]byte, []byte) bool) {
+		for it.Next() {
+			v := it.Value()
+			if v == nil && it.err != nil {
+				return
+			}
+			if !yield(it.key, v) {
+				return
+			}
+		}
+	}
+}

@@ -1,0 +1,241 @@
+package reader
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+
+	"github.com/kvdict/kvdict/fst"
+	"github.com/kvdict/kvdict/internal/frame"
+	"github.com/kvdict/kvdict/internal/manifest"
+	"github.com/kvdict/kvdict/internal/mmapfile"
+	"github.com/kvdict/kvdict/valuelog"
+)
+
+// Manifest describes a dictionary: format version, counts, partitions with
+// their files' sizes and checksums, and the build options. It is decoded
+// from the dictionary's MANIFEST file; see docs/FORMAT.md.
+type Manifest = manifest.Manifest
+
+// Dict is an open dictionary. It is safe for concurrent use by multiple
+// goroutines, except Close.
+type Dict struct {
+	path   string
+	man    *Manifest
+	parts  []part
+	closed atomic.Bool
+}
+
+// part is one open partition: its key range, FST and value log.
+type part struct {
+	first, last []byte
+	fst         *fst.FST
+	log         *valuelog.Log
+	fstFile     *mmapfile.File
+	logFile     *mmapfile.File
+	fstName     string
+	logName     string
+}
+
+// Open opens the dictionary directory at path. opts may be nil. Open reads
+// the MANIFEST, maps every data file and checks each file's header, footer,
+// size and checksum field against the manifest: O(1) in the dictionary's
+// size unless opts.Verify is set. Errors wrap ErrCorrupt, ErrMagic or
+// ErrVersion when the files are damaged, not a dictionary, or too new.
+func Open(path string, opts *Options) (d *Dict, err error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	data, err := os.ReadFile(filepath.Join(path, manifest.FileName))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			if st, serr := os.Stat(path); serr == nil && !st.IsDir() {
+				return nil, fmt.Errorf("reader: %s: %w: a dictionary is a directory, this is a file", path, ErrMagic)
+			}
+		}
+		return nil, fmt.Errorf("reader: %w", err)
+	}
+	man, err := manifest.Decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("reader: %s: %w", filepath.Join(path, manifest.FileName), err)
+	}
+	d = &Dict{path: path, man: man, parts: make([]part, 0, len(man.Partitions))}
+	defer func() {
+		if err != nil {
+			d.unmap()
+			d = nil
+		}
+	}()
+	for i := range man.Partitions {
+		p, err := openPart(path, &man.Partitions[i], o.Advice)
+		d.parts = append(d.parts, p) // even on error, so unmap sees the mappings
+		if err != nil {
+			return nil, err
+		}
+	}
+	if o.Verify {
+		if err := d.Verify(); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+func openPart(dir string, mp *manifest.Partition, advice Advice) (p part, err error) {
+	p = part{first: mp.FirstKey, last: mp.LastKey, fstName: mp.FST.Name, logName: mp.Log.Name}
+	if p.fstFile, err = mapChecked(dir, mp.FST, advice); err != nil {
+		return p, err
+	}
+	if p.logFile, err = mapChecked(dir, mp.Log, advice); err != nil {
+		return p, err
+	}
+	if p.fst, err = fst.Load(p.fstFile.Data); err != nil {
+		return p, fmt.Errorf("reader: %s: %w", filepath.Join(dir, mp.FST.Name), err)
+	}
+	if p.log, err = valuelog.Load(p.logFile.Data); err != nil {
+		return p, fmt.Errorf("reader: %s: %w", filepath.Join(dir, mp.Log.Name), err)
+	}
+	return p, nil
+}
+
+// mapChecked maps one data file and checks it against its manifest entry:
+// the size, and the footer's count and body checksum (files from another
+// build are caught here, without reading the body).
+func mapChecked(dir string, fi manifest.FileInfo, advice Advice) (*mmapfile.File, error) {
+	name := filepath.Join(dir, fi.Name)
+	f, err := mmapfile.Open(name, advice)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("reader: %s: %w: file named in the MANIFEST is missing", name, ErrCorrupt)
+		}
+		return nil, fmt.Errorf("reader: %w", err)
+	}
+	if uint64(len(f.Data)) != fi.Size {
+		f.Close()
+		return nil, fmt.Errorf("reader: %s: %w: %d bytes, the MANIFEST says %d (truncated or replaced)", name, ErrCorrupt, len(f.Data), fi.Size)
+	}
+	if len(f.Data) >= frame.HeaderLen+frame.FooterLen {
+		ft := f.Data[len(f.Data)-frame.FooterLen:]
+		if count, crc := le64(ft[0:8]), le32(ft[16:20]); count != fi.Count || crc != fi.CRC32C {
+			f.Close()
+			return nil, fmt.Errorf("reader: %s: %w: footer (count %d, crc %08x) does not match the MANIFEST (count %d, crc %08x): file from another build?", name, ErrCorrupt, count, crc, fi.Count, fi.CRC32C)
+		}
+	}
+	return f, nil
+}
+
+func le64(b []byte) uint64 {
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+}
+
+func le32(b []byte) uint32 {
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+}
+
+// Path returns the directory the dictionary was opened from.
+func (d *Dict) Path() string { return d.path }
+
+// Manifest returns the dictionary's decoded manifest. Do not modify it.
+func (d *Dict) Manifest() *Manifest { return d.man }
+
+// Len returns the number of keys.
+func (d *Dict) Len() int { return int(d.man.Keys) }
+
+// find returns the partition whose key range may hold key, or nil.
+func (d *Dict) find(key []byte) *part {
+	lo, hi := 0, len(d.parts)
+	for lo < hi { // first partition whose first key is > key
+		m := int(uint(lo+hi) >> 1)
+		if bytes.Compare(d.parts[m].first, key) <= 0 {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo == 0 {
+		return nil
+	}
+	return &d.parts[lo-1]
+}
+
+// Get returns the value stored for key, or an error satisfying
+// errors.Is(err, ErrNotFound) when the key is absent. The value aliases the
+// mapped file: it is valid until Close and must not be modified (see
+// GetCopy). Get allocates nothing and is safe for concurrent use.
+func (d *Dict) Get(key []byte) ([]byte, error) {
+	if d.closed.Load() {
+		return nil, ErrClosed
+	}
+	p := d.find(key)
+	if p == nil {
+		return nil, ErrNotFound
+	}
+	off, ok, err := p.fst.Get(key)
+	if err != nil {
+		return nil, fmt.Errorf("reader: %s: %w", p.fstName, err)
+	}
+	if !ok {
+		return nil, ErrNotFound
+	}
+	v, err := p.log.Value(off)
+	if err != nil {
+		return nil, fmt.Errorf("reader: %s: %w", p.logName, err)
+	}
+	return v, nil
+}
+
+// GetCopy is Get returning a copy of the value, which stays valid after
+// Close.
+func (d *Dict) GetCopy(key []byte) ([]byte, error) {
+	v, err := d.Get(key)
+	if err != nil {
+		return nil, err
+	}
+	return bytes.Clone(v), nil
+}
+
+// Contains reports whether key is in the dictionary, without reading its
+// value.
+func (d *Dict) Contains(key []byte) (bool, error) {
+	if d.closed.Load() {
+		return false, ErrClosed
+	}
+	p := d.find(key)
+	if p == nil {
+		return false, nil
+	}
+	_, ok, err := p.fst.Get(key)
+	if err != nil {
+		return false, fmt.Errorf("reader: %s: %w", p.fstName, err)
+	}
+	return ok, nil
+}
+
+// Close unmaps the dictionary. Slices returned by Get and iterators must
+// not be used afterwards. Close must not be called concurrently with other
+// methods; calling it twice returns ErrClosed.
+func (d *Dict) Close() error {
+	if d.closed.Swap(true) {
+		return ErrClosed
+	}
+	return d.unmap()
+}
+
+func (d *Dict) unmap() error {
+	var errs []error
+	for i := range d.parts {
+		p := &d.parts[i]
+		for _, f := range []*mmapfile.File{p.fstFile, p.logFile} {
+			if f != nil {
+				errs = append(errs, f.Close())
+			}
+		}
+		p.fstFile, p.logFile = nil, nil
+	}
+	return errors.Join(errs...)
+}
