@@ -43,12 +43,12 @@
 //
 // # Dedup
 //
-// Writer.Append keeps a direct-mapped cache keyed by a hash (hash/maphash)
-// of recent values. A slot stores the record offset and a copy of the value
-// bytes, and a hit requires the bytes to be equal: a hash collision can
-// cost a missed dedup, never a wrong value. The cache uses at most
-// WriterOptions.DedupBytes of memory; values over min(4 KiB,
-// DedupBytes/16) bypass it.
+// Writer.Append keeps a 2-way set-associative cache keyed by a hash
+// (hash/maphash) of recent values. A slot stores the record offset and a
+// copy of the value bytes, and a hit requires the bytes to be equal: a hash
+// collision can cost a missed dedup, never a wrong value. The cache uses at
+// most WriterOptions.DedupBytes of memory; values over 4 KiB bypass it.
+// Dedup is best effort: a value evicted from the cache is written again.
 //
 // # Costs
 //

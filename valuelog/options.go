@@ -2,8 +2,9 @@ package valuelog
 
 // DefaultDedupBytes is the dedup cache budget used when
 // WriterOptions.DedupBytes is 0: 8 MiB. With it the cache holds 65536 slots
-// (1.5 MiB) and a 6.5 MiB ring of value copies, enough to remember the last
-// few hundred thousand small values. The builder runs one Writer per
+// in 2-way sets (1.5 MiB) and a 6.5 MiB ring of value copies: it remembers
+// up to 65536 recent values, and all of them while they average under
+// 100 bytes. The builder runs one Writer per
 // partition, concurrently, so even 32 partitions cost only 256 MiB, small
 // next to the sort buffers. Measured by BenchmarkAppend.
 const DefaultDedupBytes = 8 << 20
@@ -17,9 +18,11 @@ const maxDedupValue = 4 << 10
 type WriterOptions struct {
 	// DedupBytes is the memory budget, in bytes, of the cache that makes
 	// identical values share one record. 0 means DefaultDedupBytes; a
-	// negative value turns dedup off. The cache (slot table plus the copies
-	// of cached values) never holds more than DedupBytes bytes; values
-	// longer than min(4 KiB, DedupBytes/16) bypass it.
+	// negative value, or one under 128, turns dedup off. The cache (slot
+	// table plus the copies of cached values) is allocated once by NewWriter
+	// and never holds more than DedupBytes bytes. Values longer than 4 KiB
+	// bypass it (for budgets under about 90 KiB: longer than a sixteenth of
+	// the part of the budget that holds value copies).
 	DedupBytes int
 }
 
