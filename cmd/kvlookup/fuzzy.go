@@ -1,0 +1,53 @@
+package main
+
+import "github.com/urfave/cli/v2"
+
+const fuzzyDescription = `Prints every pair whose key is within Levenshtein distance N of TERM
+(insertions, deletions and substitutions of one character each), in key
+order. Distances count Unicode characters, so TERM and the keys should be
+UTF-8. --distance defaults to 1; 0 is an exact match; 2 is the largest
+distance the automaton supports, and it already visits many keys.
+
+Errors: "invalid fuzzy search: ..." (exit 2) when N is out of range or
+TERM is too long for the automaton.
+
+Exit status: 0 (also when nothing matches), 2 usage, 3 the dictionary
+cannot be opened or is corrupt, 4 output error.`
+
+func fuzzyCommand() *cli.Command {
+	return &cli.Command{
+		Name:        "fuzzy",
+		Usage:       "print the pairs whose key is within edit distance N of TERM",
+		ArgsUsage:   "DICT TERM [--distance N]",
+		Description: fuzzyDescription,
+		Flags: append(outputFlags(), limitFlag(),
+			&cli.IntFlag{Name: "distance", Aliases: []string{"d"}, Value: 1, Usage: "maximum Levenshtein distance `N`"},
+		),
+		Action: func(c *cli.Context) error {
+			if err := wantArgs(c, "DICT", "TERM"); err != nil {
+				return err
+			}
+			p, err := newPrinter(c)
+			if err != nil {
+				return err
+			}
+			limit, err := getLimit(c)
+			if err != nil {
+				return err
+			}
+			if n := c.Int("distance"); n < 0 {
+				return usageErrorf(c, "invalid fuzzy search: --distance must not be negative, got %d", n)
+			}
+			d, err := openDict(c)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			it, err := d.Fuzzy(c.Args().Get(1), c.Int("distance"))
+			if err != nil {
+				return usageErrorf(c, "invalid fuzzy search: %v", err)
+			}
+			return drain(c, it, p, limit)
+		},
+	}
+}

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+)
+
+// Ensure that get prints values in argument order, reports missing keys
+// on stderr with exit 1, and that batch mode streams key<TAB>value.
+func TestGet(t *testing.T) {
+	runGolden(t, "get", []testCase{
+		{name: "values in argument order", args: []string{"get", "$DICT", "banana", "apple", "café"}},
+		{name: "an empty value prints an empty line", args: []string{"get", "$DICT", "cherry", "apple"}},
+		{name: "a missing key: stderr, exit 1, the others still printed", args: []string{"get", "$DICT", "apple", "nope", "banana"}},
+		{name: "json lines", args: []string{"get", "--format", "json", "$DICT", "apple", "日本", "sep", "tab\tkey"}},
+		{name: "global --format before the command", args: []string{"--format=json", "get", "$DICT", "cherry"}},
+		{name: "--escape unescapes the key and escapes the value", args: []string{"get", "$DICT", `tab\tkey`, `line\nbreak`, "--escape"}},
+		{name: "a binary key needs a shell quote; stderr shows missing keys Go-quoted", args: []string{"get", "$DICT", "\x00\xff", "\x00"}},
+		{name: "a key starting with - after --", args: []string{"get", "$DICT", "--", "-apple"}},
+		{name: "batch mode", args: []string{"get", "$DICT"}, stdin: "apple\nnope\r\ncafé\r\ncherry\nbanana"},
+		{name: "batch mode --missing: absent keys alone on their line", args: []string{"get", "$DICT", "--missing"}, stdin: "apple\nnope\ncherry\n"},
+		{name: "batch mode --missing json", args: []string{"get", "-f", "json", "-m", "$DICT"}, stdin: "apple\nnope\n\x00\xff\n"},
+		{name: "batch mode --escape round trip", args: []string{"get", "$DICT", "--escape"}, stdin: "tab\\tkey\nline\\nbreak\nquote\"key\n"},
+		{name: "batch mode, empty stdin", args: []string{"get", "$DICT"}},
+		{name: "batch mode, all found", args: []string{"get", "$DICT"}, stdin: "user:0001\nuser:0002\n"},
+		{name: "missing DICT", args: []string{"get"}},
+		{name: "bad --format", args: []string{"get", "--format", "xml", "$DICT", "apple"}},
+		{name: "unknown flag", args: []string{"get", "--frobnicate", "$DICT", "apple"}},
+		{name: "dictionary does not exist", args: []string{"get", "$MISSING", "apple"}},
+		{name: "not a dictionary", args: []string{"get", "$NOTDICT", "apple"}},
+		{name: "bad magic", args: []string{"get", "$BADMAGIC", "apple"}},
+		{name: "empty dictionary", args: []string{"get", "$EMPTY", "apple"}},
+	})
+}
+
+// Ensure that batch mode handles lines longer than its read buffer.
+func TestGetBatchLongKey(t *testing.T) {
+	fx := fixtures(t)
+	long := strings.Repeat("x", 3*inBufSize)
+	r := kvlookup(context.Background(), long+"\napple\n"+long, "get", fx["$DICT"], "--missing")
+	if want := long + "\napple\tred\n" + long + "\n"; r.stdout != want {
+		t.Errorf("stdout = %.40q..., want %.40q...", r.stdout, want)
+	}
+	if r.code != exitNotFound || r.stderr != "kvlookup get: 2 of 3 keys not found\n" {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// Ensure that batch mode does not allocate per key: 10,000 lookups cost
+// (almost) the same allocations as 100.
+func TestGetBatchAllocs(t *testing.T) {
+	fx := fixtures(t)
+	keys := func(n int) string {
+		var b strings.Builder
+		for i := range n {
+			fmt.Fprintf(&b, "user:%04d\nnope%d\n", i%200, i)
+		}
+		return b.String()
+	}
+	allocs := func(stdin string) float64 {
+		return testing.AllocsPerRun(5, func() {
+			run(context.Background(), []string{"kvlookup", "get", fx["$DICT"], "--missing"}, strings.NewReader(stdin), io.Discard, io.Discard)
+		})
+	}
+	small, large := allocs(keys(100)), allocs(keys(10_000))
+	if large-small > 50 {
+		t.Errorf("batch get: %.0f allocations for 200 keys, %.0f for 20,000: it allocates per key", small, large)
+	}
+}
+
+func BenchmarkGetBatch(b *testing.B) {
+	fx := fixtures(b)
+	var sb strings.Builder
+	for i := range 100_000 {
+		fmt.Fprintf(&sb, "user:%04d\n", i%200)
+	}
+	stdin := sb.String()
+	b.SetBytes(int64(len(stdin)))
+	b.ReportAllocs()
+	for b.Loop() {
+		run(context.Background(), []string{"kvlookup", "get", fx["$DICT"]}, strings.NewReader(stdin), io.Discard, io.Discard)
+	}
+	b.ReportMetric(float64(b.N)*100_000/b.Elapsed().Seconds(), "keys/s")
+}

@@ -1,0 +1,20 @@
+package main
+
+import "testing"
+
+// Ensure that info shows the manifest and that verify exits 0 on a good
+// dictionary and 3, naming the file, on a damaged one.
+func TestInfoVerify(t *testing.T) {
+	runGolden(t, "info", []testCase{
+		{name: "info", args: []string{"info", "$DICT"}},
+		{name: "info, empty dictionary", args: []string{"info", "$EMPTY"}},
+		{name: "info, not a dictionary", args: []string{"info", "$NOTDICT"}},
+		{name: "verify, intact", args: []string{"verify", "$DICT"}},
+		{name: "verify, json", args: []string{"verify", "-f", "json", "$DICT"}},
+		{name: "verify, empty dictionary", args: []string{"verify", "$EMPTY"}},
+		{name: "verify, a flipped byte in the value log", args: []string{"verify", "$CORRUPT"}},
+		{name: "verify, bad magic", args: []string{"verify", "$BADMAGIC"}},
+		{name: "verify, missing", args: []string{"verify", "$MISSING"}},
+		{name: "verify, extra argument", args: []string{"verify", "$DICT", "x"}},
+	})
+}

@@ -1,0 +1,368 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/kvdict/kvdict/reader"
+)
+
+// This file holds what every command shares: the output flags, the
+// TSV and JSON-lines encoders, opening a dictionary and draining an
+// iterator. The formats are documented for users in appDescription.
+
+// outBufSize is the stdout buffer. Large enough that batch lookups and
+// dumps make one write(2) per many records.
+const outBufSize = 256 << 10
+
+// outputFlags returns fresh --format and --escape flags: the app and every
+// command get their own instances, so they can be given before or after the
+// command name.
+func outputFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{
+			Name:    "format",
+			Aliases: []string{"f"},
+			Value:   "tsv",
+			Usage:   "output `FORMAT`: tsv (key<TAB>value lines) or json (JSON lines; see kvlookup --help)",
+		},
+		&cli.BoolFlag{
+			Name:    "escape",
+			Aliases: []string{"e"},
+			Usage:   `print \ TAB LF CR inside keys and values as \\ \t \n \r, and unescape the keys given`,
+		},
+	}
+}
+
+// limitFlag is --limit for the listing commands.
+func limitFlag() cli.Flag {
+	return &cli.IntFlag{Name: "limit", Aliases: []string{"l"}, Usage: "print at most `N` pairs (0: no limit)"}
+}
+
+// lookup returns the context in c's lineage where flag name was set (the
+// command's own flags win over the app's), or c itself.
+func lookup(c *cli.Context, name string) *cli.Context {
+	for _, cc := range c.Lineage() {
+		if cc.IsSet(name) {
+			return cc
+		}
+	}
+	return c
+}
+
+type format uint8
+
+const (
+	formatTSV format = iota
+	formatJSON
+)
+
+// printer writes pairs to stdout in the chosen format through a large
+// buffer, reusing one scratch slice: printing a pair allocates nothing.
+type printer struct {
+	w      *bufio.Writer
+	format format
+	escape bool
+	buf    []byte
+}
+
+// newPrinter reads --format and --escape from c.
+func newPrinter(c *cli.Context) (*printer, error) {
+	p := &printer{w: bufio.NewWriterSize(c.App.Writer, outBufSize), escape: lookup(c, "escape").Bool("escape")}
+	switch f := lookup(c, "format").String("format"); f {
+	case "tsv":
+		p.format = formatTSV
+	case "json":
+		p.format = formatJSON
+	default:
+		return nil, usageErrorf(c, "--format must be tsv or json, not %q", f)
+	}
+	return p, nil
+}
+
+// keyArg turns a key given on the command line into bytes, unescaping it
+// with --escape.
+func (p *printer) keyArg(s string) []byte {
+	if p.escape {
+		return unescape(nil, []byte(s))
+	}
+	return []byte(s)
+}
+
+// pair prints a key and its value.
+func (p *printer) pair(k, v []byte) error {
+	if p.format == formatJSON {
+		return p.json(k, v, true)
+	}
+	if !p.escape {
+		p.w.Write(k)
+		p.w.WriteByte('\t')
+		p.w.Write(v)
+		return p.w.WriteByte('\n')
+	}
+	p.buf = escape(p.buf[:0], k)
+	p.buf = append(p.buf, '\t')
+	p.buf = escape(p.buf, v)
+	p.buf = append(p.buf, '\n')
+	_, err := p.w.Write(p.buf)
+	return err
+}
+
+// value prints what `get DICT KEY...` prints for a found key: the value
+// alone in TSV, the whole pair in JSON.
+func (p *printer) value(k, v []byte) error {
+	if p.format == formatJSON {
+		return p.json(k, v, true)
+	}
+	if p.escape {
+		p.buf = escape(p.buf[:0], v)
+		v = p.buf
+	}
+	p.w.Write(v)
+	return p.w.WriteByte('\n')
+}
+
+// missing prints an absent key (get --missing): in TSV the key alone,
+// with no TAB, so it cannot be mistaken for a key with an empty value
+// ("key<TAB>"); in JSON the value is null.
+func (p *printer) missing(k []byte) error {
+	if p.format == formatJSON {
+		return p.json(k, nil, false)
+	}
+	if p.escape {
+		p.buf = escape(p.buf[:0], k)
+		k = p.buf
+	}
+	p.w.Write(k)
+	return p.w.WriteByte('\n')
+}
+
+func (p *printer) json(k, v []byte, found bool) error {
+	b := append(p.buf[:0], '{')
+	b = appendJSONField(b, "key", k)
+	b = append(b, ',')
+	if found {
+		b = appendJSONField(b, "value", v)
+	} else {
+		b = append(b, `"value":null`...)
+	}
+	b = append(b, '}', '\n')
+	p.buf = b
+	_, err := p.w.Write(b)
+	return err
+}
+
+// line prints one line of text (info, verify, count).
+func (p *printer) line(format string, args ...any) error {
+	_, err := fmt.Fprintf(p.w, format+"\n", args...)
+	return err
+}
+
+// flush writes out what is buffered.
+func (p *printer) flush() error { return p.w.Flush() }
+
+// escape appends s to dst with \ TAB LF CR written as \\ \t \n \r: the
+// rule kvbuild's --unescape reverses. Other bytes are copied as they are.
+func escape(dst, s []byte) []byte {
+	for {
+		i := bytes.IndexAny(s, "\\\t\n\r")
+		if i < 0 {
+			return append(dst, s...)
+		}
+		dst = append(dst, s[:i]...)
+		switch s[i] {
+		case '\\':
+			dst = append(dst, '\\', '\\')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		}
+		s = s[i+1:]
+	}
+}
+
+// unescape appends s to dst with \\ \t \n \r turned back into \ TAB LF CR.
+// A backslash before any other byte, or at the end, is kept as it is.
+func unescape(dst, s []byte) []byte {
+	for {
+		i := bytes.IndexByte(s, '\\')
+		if i < 0 || i == len(s)-1 {
+			return append(dst, s...)
+		}
+		dst = append(dst, s[:i]...)
+		switch s[i+1] {
+		case '\\':
+			dst = append(dst, '\\')
+		case 't':
+			dst = append(dst, '\t')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		default:
+			dst = append(dst, s[i], s[i+1])
+		}
+		s = s[i+2:]
+	}
+}
+
+// appendJSONField appends "name":"s" when s is valid UTF-8, otherwise
+// "name_b64":"<standard base64 of s>".
+func appendJSONField(dst []byte, name string, s []byte) []byte {
+	dst = append(dst, '"')
+	dst = append(dst, name...)
+	if !utf8.Valid(s) {
+		dst = append(dst, `_b64":"`...)
+		dst = base64.StdEncoding.AppendEncode(dst, s)
+		return append(dst, '"')
+	}
+	dst = append(dst, `":`...)
+	return appendJSONString(dst, s)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s, which must be valid UTF-8, as a JSON string.
+// Besides what JSON requires (quote, backslash, bytes below 0x20) it
+// escapes U+2028 and U+2029, which JavaScript treats as line ends.
+func appendJSONString(dst, s []byte) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		var esc string
+		switch {
+		case c == '"':
+			esc = `\"`
+		case c == '\\':
+			esc = `\\`
+		case c == '\n':
+			esc = `\n`
+		case c == '\r':
+			esc = `\r`
+		case c == '\t':
+			esc = `\t`
+		case c < 0x20:
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			start = i + 1
+			continue
+		case c == 0xe2 && i+2 < len(s) && s[i+1] == 0x80 && (s[i+2] == 0xa8 || s[i+2] == 0xa9):
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\u202`...)
+			dst = append(dst, hexDigits[s[i+2]-0xa0])
+			i += 2
+			start = i + 1
+			continue
+		default:
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		dst = append(dst, esc...)
+		start = i + 1
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// quoteKey shows a key in an error message: Go-quoted, so that spaces,
+// control characters and invalid UTF-8 are visible.
+func quoteKey(k []byte) string { return strconv.Quote(string(k)) }
+
+// openDict opens the dictionary named by the first argument, or returns
+// an error with exit status 3 that says what is wrong and what to do.
+func openDict(c *cli.Context) (*reader.Dict, error) {
+	if c.NArg() < 1 {
+		return nil, usageErrorf(c, "missing DICT argument")
+	}
+	path := c.Args().First()
+	d, err := reader.Open(path, nil)
+	if err != nil {
+		return nil, dictError(c, path, err)
+	}
+	return d, nil
+}
+
+// dictError turns an error from the reader into the message the user sees
+// (exit 3). The forms are listed in appDescription.
+func dictError(c *cli.Context, path string, err error) error {
+	var msg string
+	switch {
+	case errors.Is(err, reader.ErrCorrupt):
+		msg = fmt.Sprintf("%s is corrupt: %v (run kvlookup verify %s; rebuild or copy the dictionary again)", path, err, path)
+	case errors.Is(err, reader.ErrMagic):
+		msg = fmt.Sprintf("%s is not a kvdict dictionary: %v", path, err)
+	case errors.Is(err, reader.ErrVersion):
+		msg = fmt.Sprintf("%s needs a newer kvlookup: %v", path, err)
+	default: // not found, permission denied, ...: the error names the path
+		msg = err.Error()
+	}
+	return &exitError{code: exitDict, cmd: commandName(c), msg: msg}
+}
+
+// checkInterval is how many records pass between two checks for Ctrl-C.
+const checkInterval = 1 << 14
+
+// drain prints the pairs of it, at most limit of them if limit > 0, and
+// closes it.
+func drain(c *cli.Context, it *reader.Iterator, p *printer, limit int) (err error) {
+	defer func() {
+		if cerr := it.Close(); err == nil && cerr != nil {
+			err = dictError(c, c.Args().First(), cerr)
+		}
+	}()
+	n := 0
+	for it.Next() {
+		if err := p.pair(it.Key(), it.Value()); err != nil {
+			return ioError(c, "writing output", err)
+		}
+		n++
+		if limit > 0 && n >= limit {
+			break
+		}
+		if n%checkInterval == 0 && c.Context.Err() != nil {
+			p.flush()
+			return c.Context.Err()
+		}
+	}
+	if err := it.Err(); err != nil {
+		p.flush()
+		return dictError(c, c.Args().First(), err)
+	}
+	if err := p.flush(); err != nil {
+		return ioError(c, "writing output", err)
+	}
+	return nil
+}
+
+// getLimit reads --limit.
+func getLimit(c *cli.Context) (int, error) {
+	n := c.Int("limit")
+	if n < 0 {
+		return 0, usageErrorf(c, "--limit must not be negative, got %d", n)
+	}
+	return n, nil
+}
+
+// wantArgs checks that c has exactly the positional arguments named.
+func wantArgs(c *cli.Context, names ...string) error {
+	for i, n := range names {
+		if c.NArg() <= i {
+			return usageErrorf(c, "missing %s argument", n)
+		}
+	}
+	if c.NArg() > len(names) {
+		return usageErrorf(c, "unexpected argument %q", c.Args().Get(len(names)))
+	}
+	return nil
+}

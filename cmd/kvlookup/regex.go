@@ -1,0 +1,53 @@
+package main
+
+import "github.com/urfave/cli/v2"
+
+const regexDescription = `Prints every pair whose whole key matches the regular expression EXPR,
+in key order. The match is anchored at both ends, as if EXPR were written
+^(?:EXPR)$: "user:.*" matches keys starting with "user:", ".*error.*"
+keys containing "error". The syntax is Go's (RE2, see
+https://pkg.go.dev/regexp/syntax) without ^, $, \b and other empty-width
+assertions, which the automaton cannot express. Quote EXPR for the shell.
+
+The search walks the dictionary's automaton and skips whole key ranges
+that cannot match, so a selective pattern with a literal prefix is fast;
+".*x" must still visit every key.
+
+Errors: "invalid regular expression: ..." (exit 2) when EXPR does not
+parse or uses an unsupported feature, or its automaton would be too big.
+
+Exit status: 0 (also when nothing matches), 2 usage or bad EXPR, 3 the
+dictionary cannot be opened or is corrupt, 4 output error.`
+
+func regexCommand() *cli.Command {
+	return &cli.Command{
+		Name:        "regex",
+		Usage:       "print the pairs whose whole key matches a regular expression",
+		ArgsUsage:   "DICT EXPR",
+		Description: regexDescription,
+		Flags:       append(outputFlags(), limitFlag()),
+		Action: func(c *cli.Context) error {
+			if err := wantArgs(c, "DICT", "EXPR"); err != nil {
+				return err
+			}
+			p, err := newPrinter(c)
+			if err != nil {
+				return err
+			}
+			limit, err := getLimit(c)
+			if err != nil {
+				return err
+			}
+			d, err := openDict(c)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			it, err := d.Regex(c.Args().Get(1))
+			if err != nil {
+				return usageErrorf(c, "invalid regular expression: %v", err)
+			}
+			return drain(c, it, p, limit)
+		},
+	}
+}
