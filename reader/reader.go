@@ -45,41 +45,33 @@ type part struct {
 // size and checksum field against the manifest: O(1) in the dictionary's
 // size unless opts.Verify is set. Errors wrap ErrCorrupt, ErrMagic or
 // ErrVersion when the files are damaged, not a dictionary, or too new.
-func Open(path string, opts *Options) (d *Dict, err error) {
+func Open(path string, opts *Options) (*Dict, error) {
 	var o Options
 	if opts != nil {
 		o = *opts
 	}
+	if st, err := os.Stat(path); err == nil && !st.IsDir() {
+		return nil, fmt.Errorf("reader: %s: %w: a dictionary is a directory (made by kvbuild), this is a file", path, ErrMagic)
+	}
 	data, err := os.ReadFile(filepath.Join(path, manifest.FileName))
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			if st, serr := os.Stat(path); serr == nil && !st.IsDir() {
-				return nil, fmt.Errorf("reader: %s: %w: a dictionary is a directory, this is a file", path, ErrMagic)
-			}
-		}
 		return nil, fmt.Errorf("reader: %w", err)
 	}
 	man, err := manifest.Decode(data)
 	if err != nil {
 		return nil, fmt.Errorf("reader: %s: %w", filepath.Join(path, manifest.FileName), err)
 	}
-	d = &Dict{path: path, man: man, parts: make([]part, 0, len(man.Partitions))}
-	defer func() {
-		if err != nil {
-			d.unmap()
-			d = nil
-		}
-	}()
+	d := &Dict{path: path, man: man, parts: make([]part, 0, len(man.Partitions))}
 	for i := range man.Partitions {
 		p, err := openPart(path, &man.Partitions[i], o.Advice)
 		d.parts = append(d.parts, p) // even on error, so unmap sees the mappings
 		if err != nil {
-			return nil, err
+			return nil, errors.Join(err, d.unmap())
 		}
 	}
 	if o.Verify {
 		if err := d.Verify(); err != nil {
-			return nil, err
+			return nil, errors.Join(err, d.unmap())
 		}
 	}
 	return d, nil

@@ -1,0 +1,62 @@
+package reader_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/kvdict/kvdict/internal/testutil"
+	"github.com/kvdict/kvdict/reader"
+)
+
+// FuzzOpen feeds arbitrary bytes as each of a dictionary's three files and
+// checks that Open, Get, every iterator and Verify return errors instead of
+// panicking or hanging. Seeds are the files of a real dictionary
+// (testdata/dict-v1, checked in) plus a fresh one.
+func FuzzOpen(f *testing.F) {
+	seed := func(dir string) {
+		var files [3][]byte
+		for i, name := range dictFiles {
+			b, err := os.ReadFile(filepath.Join(dir, name))
+			if err != nil {
+				f.Fatal(err)
+			}
+			files[i] = b
+		}
+		f.Add(files[0], files[1], files[2])
+	}
+	seed(filepath.Join("testdata", "dict-v1"))
+	seed(testutil.MustBuild(f, testutil.RandomKVs(30, 5), 1, nil))
+	probe := [][]byte{nil, {}, []byte("a"), []byte("https://"), {0xff, 0xff}}
+	f.Fuzz(func(t *testing.T, man, fstData, logData []byte) {
+		dir := t.TempDir()
+		for i, b := range [][]byte{man, fstData, logData} {
+			if err := os.WriteFile(filepath.Join(dir, dictFiles[i]), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		d, err := reader.Open(dir, nil)
+		if err != nil {
+			return
+		}
+		defer d.Close()
+		for _, k := range probe {
+			d.Get(k)
+			d.Contains(k)
+		}
+		n := 0
+		for it := d.All(); it.Next() && n < 10_000; n++ {
+			d.Get(it.Key())
+			it.Value()
+		}
+		for it := d.Prefix([]byte("h")); it.Next(); {
+			it.Value()
+		}
+		if it, err := d.Fuzzy("abc", 1); err == nil {
+			for it.Next() {
+			}
+		}
+		d.Verify()
+		d.Stats()
+	})
+}
