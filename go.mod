@@ -2,9 +2,26 @@ module github.com/kvdict/kvdict
 
 go 1.26.0
 
+// Direct dependencies, and why each is here:
 require (
-	// mmap-go: we own the mapping of every dictionary file (never vellum.Open).
+	// The FST (design card). Pinned to v1.2.1: v1.2.0 panics with
+	// RegistryTableSize 0 and builds ~1.3x slower (docs/BENCHMARKS.md).
+	github.com/blevesearch/vellum v1.2.1
+	// mmap of every dictionary file: we own the mapping, never vellum.Open.
 	github.com/edsrzf/mmap-go v1.2.0
-	// x/sys: madvise, fadvise and renameat2(RENAME_EXCHANGE) for atomic --force.
+	// Transparent .gz and .zst input for kvbuild: the standard library has
+	// no zstd, and its gzip is slower.
+	github.com/klauspost/compress v1.20.3
+	// The CLIs (design card).
+	github.com/urfave/cli/v2 v2.27.7
+	// madvise, fadvise, mincore and renameat2 (atomic --force replacement).
 	golang.org/x/sys v0.49.0
+)
+
+require (
+	github.com/bits-and-blooms/bitset v1.24.2 // indirect
+	github.com/blevesearch/mmap-go v1.2.0 // indirect
+	github.com/cpuguy83/go-md2man/v2 v2.0.7 // indirect
+	github.com/russross/blackfriday/v2 v2.1.0 // indirect
+	github.com/xrash/smetrics v0.0.0-20240521201337-686a1a2994c1 // indirect
 )
