@@ -222,7 +222,9 @@ func report(ctx context.Context, stderr io.Writer, err error) int {
 		if ee.cmd != "" {
 			prog += " " + ee.cmd
 		}
-		fmt.Fprintf(stderr, "%s: %s\n", prog, ee.msg)
+		for line := range strings.Lines(ee.msg) { // a verify error can hold several
+			fmt.Fprintf(stderr, "%s: %s\n", prog, strings.TrimSuffix(line, "\n"))
+		}
 		if ee.hint {
 			fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", prog)
 		}

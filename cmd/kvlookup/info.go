@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/urfave/cli/v2"
 
@@ -75,12 +76,15 @@ func infoCommand() *cli.Command {
 }
 
 func infoJSON(p *printer, path string, d *reader.Dict) error {
+	st, _ := d.Stats() // an error only means residency is unknown
+	stats := map[string]any{}
+	flatten("", reflect.ValueOf(st), func(name string, v any) { stats[name[1:]] = v })
 	b, err := json.Marshal(struct {
 		Path     string           `json:"path"`
 		Manifest *reader.Manifest `json:"manifest"`
-		Stats    reader.Stats     `json:"stats"`
+		Stats    map[string]any   `json:"stats"`
 		Version  string           `json:"kvlookup_version"`
-	}{path, d.Manifest(), d.Stats(), toolVersion()})
+	}{path, d.Manifest(), stats, toolVersion()})
 	if err != nil {
 		return err
 	}
@@ -120,7 +124,8 @@ func infoTSV(p *printer, path string, d *reader.Dict) error {
 		kv(pre+"fst", fmt.Sprintf("%s size=%d crc32c=%08x", pt.FST.Name, pt.FST.Size, pt.FST.CRC32C))
 		kv(pre+"vlog", fmt.Sprintf("%s size=%d crc32c=%08x records=%d", pt.Log.Name, pt.Log.Size, pt.Log.CRC32C, pt.Log.Count))
 	}
-	flatten("stats", reflect.ValueOf(d.Stats()), kv)
+	st, _ := d.Stats() // an error only means residency is unknown
+	flatten("stats", reflect.ValueOf(st), kv)
 	kv("kvlookup_version", toolVersion())
 	return p.w.Flush()
 }
@@ -137,7 +142,7 @@ func flatten(name string, v reflect.Value, kv func(string, any)) {
 		t := v.Type()
 		for i := range t.NumField() {
 			if f := t.Field(i); f.IsExported() {
-				flatten(name+"."+strings.ToLower(f.Name), v.Field(i), kv)
+				flatten(name+"."+snake(f.Name), v.Field(i), kv)
 			}
 		}
 	case reflect.Pointer:
@@ -161,4 +166,21 @@ func humanBytes(n uint64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// snake turns a Go field name into the snake_case info prints:
+// FSTBytes -> fst_bytes, ResidentBytes -> resident_bytes.
+func snake(name string) string {
+	var b strings.Builder
+	for i, r := range name {
+		if unicode.IsUpper(r) && i > 0 {
+			prev := rune(name[i-1])
+			nextLower := i+1 < len(name) && unicode.IsLower(rune(name[i+1]))
+			if unicode.IsLower(prev) || (unicode.IsUpper(prev) && nextLower) {
+				b.WriteByte('_')
+			}
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -104,6 +105,7 @@ func build(dir, name string, ps []pair) (string, error) {
 //	$EMPTY     a dictionary with no keys
 //	$CORRUPT   a copy of $DICT with one byte flipped inside the value log
 //	$BADMAGIC  a copy of $DICT whose FST file does not start with the magic
+//	$TRUNCATED a copy of $DICT whose value log lost its last byte
 //	$NOTDICT   a directory holding a TSV file, not a dictionary
 //	$MISSING   a path that does not exist
 func fixtures(t testing.TB) map[string]string {
@@ -113,12 +115,13 @@ func fixtures(t testing.TB) map[string]string {
 		t.Fatalf("building test dictionaries: %v", fixtureErr)
 	}
 	return map[string]string{
-		"$DICT":     filepath.Join(fixtureDir, "fruit.kvd"),
-		"$EMPTY":    filepath.Join(fixtureDir, "empty.kvd"),
-		"$CORRUPT":  filepath.Join(fixtureDir, "corrupt.kvd"),
-		"$BADMAGIC": filepath.Join(fixtureDir, "badmagic.kvd"),
-		"$NOTDICT":  filepath.Join(fixtureDir, "notdict"),
-		"$MISSING":  filepath.Join(fixtureDir, "missing.kvd"),
+		"$DICT":      filepath.Join(fixtureDir, "fruit.kvd"),
+		"$EMPTY":     filepath.Join(fixtureDir, "empty.kvd"),
+		"$CORRUPT":   filepath.Join(fixtureDir, "corrupt.kvd"),
+		"$BADMAGIC":  filepath.Join(fixtureDir, "badmagic.kvd"),
+		"$TRUNCATED": filepath.Join(fixtureDir, "truncated.kvd"),
+		"$NOTDICT":   filepath.Join(fixtureDir, "notdict"),
+		"$MISSING":   filepath.Join(fixtureDir, "missing.kvd"),
 	}
 }
 
@@ -142,6 +145,12 @@ func makeFixtures() error {
 		return err
 	}
 	if err := flipByte(filepath.Join(fixtureDir, "badmagic.kvd"), ".fst", 0); err != nil {
+		return err
+	}
+	if _, err := build(fixtureDir, "truncated.kvd", fruitPairs()); err != nil {
+		return err
+	}
+	if err := truncate(filepath.Join(fixtureDir, "truncated.kvd"), ".vlog"); err != nil {
 		return err
 	}
 	if err := os.Mkdir(filepath.Join(fixtureDir, "notdict"), 0o755); err != nil {
@@ -173,6 +182,20 @@ func flipByte(dir, suffix string, off int) error {
 		return os.WriteFile(name, b, 0o644)
 	}
 	return fmt.Errorf("no *%s file in %s", suffix, dir)
+}
+
+// truncate removes the last byte of the first file in dir whose name ends
+// in suffix.
+func truncate(dir, suffix string) error {
+	names, err := filepath.Glob(filepath.Join(dir, "*"+suffix))
+	if err != nil || len(names) == 0 {
+		return fmt.Errorf("no *%s file in %s", suffix, dir)
+	}
+	st, err := os.Stat(names[0])
+	if err != nil {
+		return err
+	}
+	return os.Truncate(names[0], st.Size()-1)
 }
 
 // testCase is one kvlookup invocation of a transcript.
@@ -273,8 +296,12 @@ func normalize(s string, fx map[string]string) string {
 		s = strings.ReplaceAll(s, fx[name], name)
 	}
 	s = strings.ReplaceAll(s, fixtureDir, "$TMP")
-	return strings.ReplaceAll(s, toolVersion(), "$VERSION")
+	s = strings.ReplaceAll(s, toolVersion(), "$VERSION")
+	// Page-cache residency depends on the machine, not on kvlookup.
+	return residentRE.ReplaceAllString(s, "${1}$$RESIDENT")
 }
+
+var residentRE = regexp.MustCompile(`(resident_bytes\t|"resident_bytes":)\d+`)
 
 // writeSection writes s under a "--- name" line: as it is when it is
 // printable text, otherwise Go-quoted line by line, so that goldens stay

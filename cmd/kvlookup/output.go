@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"strconv"
 	"unicode/utf8"
 
@@ -299,12 +301,25 @@ func dictError(c *cli.Context, path string, err error) error {
 	var msg string
 	switch {
 	case errors.Is(err, reader.ErrCorrupt):
-		msg = fmt.Sprintf("%s is corrupt: %v (run kvlookup verify %s; rebuild or copy the dictionary again)", path, err, path)
+		msg = fmt.Sprintf("%s is corrupt: %v\n", path, err)
+		if commandName(c) == "verify" {
+			msg += "do not use it: rebuild it with kvbuild, or copy it again from a good source"
+		} else {
+			msg += fmt.Sprintf("run 'kvlookup verify %s' for a full check, then rebuild or copy the dictionary again", path)
+		}
 	case errors.Is(err, reader.ErrMagic):
 		msg = fmt.Sprintf("%s is not a kvdict dictionary: %v", path, err)
 	case errors.Is(err, reader.ErrVersion):
 		msg = fmt.Sprintf("%s needs a newer kvlookup: %v", path, err)
-	default: // not found, permission denied, ...: the error names the path
+	case errors.Is(err, fs.ErrNotExist):
+		if _, serr := os.Stat(path); serr != nil {
+			msg = fmt.Sprintf("%s: no such file or directory", path)
+		} else {
+			msg = fmt.Sprintf("%s is not a kvdict dictionary: it has no MANIFEST file (a dictionary is the directory kvbuild writes)", path)
+		}
+	case errors.Is(err, fs.ErrPermission):
+		msg = fmt.Sprintf("%s: permission denied: %v", path, err)
+	default:
 		msg = err.Error()
 	}
 	return &exitError{code: exitDict, cmd: commandName(c), msg: msg}

@@ -5,23 +5,27 @@ import (
 )
 
 const verifyDescription = `Reads the whole dictionary and checks everything: the MANIFEST (magic,
-version, checksum), then for every partition the FST file and the value
-log (header, footer, size, body CRC-32C), a walk of every key of the FST,
-and that every value it points to lies inside the value log; key counts
-must match the MANIFEST. It reads every byte, so it takes about as long as
-reading the files from disk.
+version, checksum); for every partition, that its FST file and value log
+have the size, count and checksum the MANIFEST records, their headers and
+footers, the CRC-32C of every byte of their bodies, the structure of the
+FST and of the value log, that every key's value lies in a well-formed
+record, that keys are in order and inside the partition's recorded range,
+and that the key counts match. It reads every byte, so it takes about as
+long as reading the files from disk.
 
-On success it prints
-   OK DICT: K keys in P partitions, F files, N bytes checked
-and exits 0. On the first problem it prints where it is, for example
-   kvlookup verify: DICT is corrupt: valuelog: part-00000.vlog: record at offset 1234: ...
-and exits 3: the message names the damaged file and the offset. Rebuild the
-dictionary with kvbuild, or copy it again from a good source; do not serve
-it. A dictionary that cannot be opened at all (missing, not a dictionary,
-newer format) also exits 3, with the messages listed in kvlookup --help.
+On success it prints one line and exits 0:
+   OK DICT: K keys, P partitions, F files, N bytes checked
+(F counts the MANIFEST; N the data files). On damage it prints each problem
+found, naming the file and the place, for example
+   kvlookup verify: DICT is corrupt: reader: part-00000.vlog: valuelog: kvdict: corrupt dictionary file: body checksum mismatch (got 81846f7c, want bfc3e313)
+and exits 3. Do not serve that dictionary: rebuild it with kvbuild, or copy
+it again from a good source. A dictionary that cannot be opened at all
+(missing, not a dictionary, truncated, newer format) also exits 3, with the
+messages listed in kvlookup --help.
 
 Run verify after copying a dictionary to a machine, before workers open it:
-opening checks only headers, footers and sizes, not every byte.
+opening checks sizes, headers and footers, not every byte, so damage inside
+a file shows up only here (or as a wrong value).
 
 Exit status: 0 intact, 2 usage, 3 cannot be opened or corrupt.`
 
@@ -60,7 +64,7 @@ func verifyCommand() *cli.Command {
 				b = appendJSONString(b, []byte(path)) // paths from argv are valid UTF-8 in practice
 				err = p.line(`%s,"keys":%d,"partitions":%d,"files":%d,"bytes":%d}`, b, m.Keys, len(m.Partitions), files, size)
 			} else {
-				err = p.line("OK %s: %d keys in %d partitions, %d files, %d bytes checked", path, m.Keys, len(m.Partitions), files, size)
+				err = p.line("OK %s: %d keys, %d partitions, %d files, %d bytes checked", path, m.Keys, len(m.Partitions), files, size)
 			}
 			if err == nil {
 				err = p.flush()
