@@ -41,7 +41,7 @@ func (it *Iterator) Next() bool {
 	}
 	l := it.l
 	if it.next >= uint64(l.end) {
-		it.done = true
+		it.done, it.val = true, nil
 		if it.n != l.Len() {
 			it.err = fmt.Errorf("valuelog: body holds %d records, footer says %d: %w", it.n, l.Len(), ErrCorrupt)
 		}
