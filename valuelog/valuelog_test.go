@@ -95,7 +95,7 @@ func TestRoundTrip_Million(t *testing.T) {
 	if testing.Short() {
 		n = 50_000
 	} else if raceEnabled {
-		n = 200_000
+		n = 100_000
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	vals := make([][]byte, 0, n+8)
@@ -515,8 +515,8 @@ func TestWriter_Errors(t *testing.T) {
 
 // Ensure that offsets past 4 GiB work: they are uint64 throughout.
 func TestWriter_Over4GiB(t *testing.T) {
-	if testing.Short() {
-		t.Skip("writes 4.3 GB to io.Discard")
+	if testing.Short() || raceEnabled {
+		t.Skip("writes 4.3 GB to io.Discard; nothing in it for the race detector")
 	}
 	w, err := valuelog.NewWriter(io.Discard, nil)
 	if err != nil {
