@@ -7,6 +7,7 @@ import (
 	"io"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -45,7 +46,9 @@ OUTPUT
    "kvlookup dump --escape DICT | kvbuild --unescape" rebuilds the same
    dictionary. --escape also unescapes the keys you pass (KEY arguments,
    --prefix, --from, --to, PREFIX, and the keys read from stdin by get), so
-   escaped output can be fed back in.
+   escaped output can be fed back in; a backslash before any other character
+   is kept as it is. Other bytes (control characters, invalid UTF-8) are
+   never changed in TSV: use --format json to see them safely.
 
    --format json prints one JSON object per line ("JSON lines"):
       {"key":"apple","value":"red"}
@@ -70,23 +73,28 @@ EXIT STATUS
    130  interrupted by SIGINT or SIGTERM.
 
 ERRORS
-   Every error is one line on stderr starting with "kvlookup COMMAND:".
+   Errors go to stderr, each line starting with "kvlookup COMMAND:"; a usage
+   error adds a line pointing to "kvlookup COMMAND --help".
 
    DICT: no such file or directory (exit 3)
       DICT is not there. Check the path; build a dictionary with kvbuild.
    DICT: permission denied (exit 3)
       You may not read the dictionary directory or one of its files.
-   DICT is not a kvdict dictionary (exit 3)
-      DICT (or a file in it) does not start with kvdict's magic bytes: the
-      path names something else, such as the TSV input or a plain directory.
+   DICT is not a kvdict dictionary: it has no MANIFEST file (exit 3)
+      DICT is a directory, but not one kvbuild wrote (or the MANIFEST was
+      deleted). Check the path: a dictionary is the directory kvbuild writes.
+   DICT is not a kvdict dictionary: ... bad magic ... (exit 3)
+      DICT is a plain file (such as the TSV input), or a file in it does not
+      start with kvdict's magic bytes: it is not a kvdict file.
    DICT needs a newer kvlookup (exit 3)
       The dictionary was written by a newer format version, or uses a format
       feature this build does not know. Upgrade kvlookup (and the workers).
    DICT is corrupt: FILE: ... (exit 3)
-      A file is truncated, has a bad checksum, or holds an offset outside
-      itself. The message names the file and the offset. Run
-      "kvlookup verify DICT" for a full check, then rebuild the dictionary
-      with kvbuild or copy it again from a good source.
+      A file is missing, truncated, from another build, has a bad checksum,
+      or holds an offset outside itself. The message names the file and,
+      where there is one, the offset or key. Run "kvlookup verify DICT" for a
+      full check, then rebuild the dictionary with kvbuild or copy it again
+      from a good source.
    key not found: "KEY" (exit 1)
       get: the key is not in the dictionary. Keys are exact bytes: check
       case, trailing spaces and a \r from a Windows file (batch mode strips
@@ -94,6 +102,8 @@ ERRORS
    N of M keys not found (exit 1)
       get batch mode: the summary of the keys that were absent. Add
       --missing to see which, in place in the output.
+   missing command / unknown command "X" (exit 2)
+      See the COMMANDS below.
    missing DICT argument / missing EXPR argument / ... (exit 2)
       A required argument was not given; see "kvlookup COMMAND --help".
    unexpected argument "X" (exit 2)
@@ -148,8 +158,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			if c.NArg() > 0 {
 				return usageErrorf(c, "unknown command %q", c.Args().First())
 			}
-			_ = cli.ShowAppHelp(c)
-			return &exitError{code: exitUsage}
+			return usageErrorf(c, "missing command: get, prefix, range, regex, fuzzy, dump, count, sample, info, verify or completion")
 		},
 	}
 }
@@ -157,10 +166,15 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 // run runs kvlookup with args (args[0] is the program name) and returns
 // the exit status.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if n := len(args); n > 1 && args[n-1] == "--generate-bash-completion" && slices.Contains(args, "--") {
+		return exitOK // after "--" only arguments follow: the shell completes file names
+	}
 	app := newApp(stdin, stdout, stderr)
+	app.BashComplete = completer(args, app.Flags, app.Commands)
 	for _, cmd := range app.Commands {
 		cmd.HideHelpCommand = true // so that "help" is never taken for a KEY
 		cmd.OnUsageError = onUsageError
+		cmd.BashComplete = completer(args, cmd.Flags, nil)
 	}
 	err := app.RunContext(ctx, interspersed(app, args))
 	return report(ctx, stderr, err)
@@ -178,7 +192,7 @@ type exitError struct {
 func (e *exitError) Error() string { return e.msg }
 
 func commandName(c *cli.Context) string {
-	if c != nil && c.Command != nil && c.Command.Name != "" {
+	if c != nil && c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name {
 		return c.Command.Name
 	}
 	return ""

@@ -18,6 +18,10 @@ func TestHelp(t *testing.T) {
 		{name: "completion, unknown shell", args: []string{"completion", "fish"}},
 		{name: "completion of commands", args: []string{"--generate-bash-completion"}},
 		{name: "completion of flags", args: []string{"range", "-", "--generate-bash-completion"}},
+		{name: "completion after --: left to the shell", args: []string{"get", "--", "--generate-bash-completion"}},
+		{name: "completion of a flag prefix", args: []string{"range", "--f", "--generate-bash-completion"}},
+		{name: "completion of a command prefix", args: []string{"c", "--generate-bash-completion"}},
+		{name: "completion of a DICT argument: left to the shell", args: []string{"get", "--generate-bash-completion"}},
 	}
 	for _, cmd := range newApp(nil, nil, nil).Commands {
 		cases = append(cases, testCase{name: cmd.Name + " help", args: []string{cmd.Name, "--help"}})

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -17,7 +18,8 @@ so they stay right when kvlookup is upgraded.`
 
 // The scripts are urfave/cli v2's autocomplete/bash_autocomplete and
 // zsh_autocomplete (MIT), with the program name filled in so that they
-// work when sourced from a pipe.
+// work when sourced from a pipe, and without the bash script's dependency
+// on the bash-completion package.
 const bashCompletion = `# bash completion for kvlookup
 _kvlookup_bash_autocomplete() {
   if [[ "${COMP_WORDS[0]}" != "source" ]]; then
@@ -26,9 +28,9 @@ _kvlookup_bash_autocomplete() {
     cur="${COMP_WORDS[COMP_CWORD]}"
     if declare -F _init_completion >/dev/null 2>&1; then
       _init_completion -n "=:" || return
-    else
-      COMPREPLY=()
-      _get_comp_words_by_ref -n "=:" cur prev words cword
+    else # without the bash-completion package
+      words=("${COMP_WORDS[@]}")
+      cword=$COMP_CWORD
     fi
     words=("${words[@]:0:$cword}")
     if [[ "$cur" == "-"* ]]; then
@@ -89,5 +91,38 @@ func completionCommand() *cli.Command {
 			}
 			return nil
 		},
+	}
+}
+
+// completer answers "kvlookup ... WORD --generate-bash-completion", the
+// request the completion scripts send: flag names when WORD starts with
+// "-", else command names (or nothing, so that the shell completes file
+// names). It reads args itself, where urfave/cli's default reads os.Args.
+func completer(args []string, flags []cli.Flag, cmds []*cli.Command) cli.BashCompleteFunc {
+	return func(c *cli.Context) {
+		var word string
+		if n := len(args); n >= 3 {
+			word = args[n-2]
+		}
+		if strings.HasPrefix(word, "-") {
+			cur := strings.TrimLeft(word, "-")
+			for _, f := range append(flags, cli.HelpFlag) {
+				for _, name := range f.Names() {
+					dash := "--"
+					if len(name) == 1 {
+						dash = "-"
+					}
+					if strings.HasPrefix(name, cur) && (dash == "--" || !strings.HasPrefix(word, "--")) {
+						fmt.Fprintln(c.App.Writer, dash+name)
+					}
+				}
+			}
+			return
+		}
+		for _, cmd := range cmds {
+			if !cmd.Hidden && strings.HasPrefix(cmd.Name, word) {
+				fmt.Fprintln(c.App.Writer, cmd.Name)
+			}
+		}
 	}
 }
