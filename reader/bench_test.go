@@ -1,0 +1,179 @@
+package reader_test
+
+import (
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/kvdict/kvdict/builder"
+	"github.com/kvdict/kvdict/internal/testutil"
+	"github.com/kvdict/kvdict/reader"
+)
+
+// Benchmarks run on 1M keys by default; docs/BENCHMARKS.md records runs at
+// -bench.keys=10000000. Dictionaries are built once into -bench.dir and
+// reused.
+var (
+	benchKeys = flag.Int("bench.keys", 1_000_000, "number of keys in benchmark dictionaries")
+	benchDir  = flag.String("bench.dir", filepath.Join(os.TempDir(), "kvdict-bench"), "where benchmark dictionaries are cached")
+)
+
+type benchDict struct {
+	path     string
+	sample   [][]byte // existing keys, in random order
+	rawBytes int64    // bytes of the equivalent TSV input
+}
+
+var benchDicts = map[string]*benchDict{}
+
+func getBenchDict(b *testing.B, shape string) *benchDict {
+	name := fmt.Sprintf("%s-%d", shape, *benchKeys)
+	if bd := benchDicts[name]; bd != nil {
+		return bd
+	}
+	keys := testutil.SortedKeys(shape, *benchKeys, 1)
+	bd := &benchDict{path: filepath.Join(*benchDir, name+".kvd")}
+	var val []byte
+	for i, k := range keys {
+		val = testutil.Value(val[:0], i)
+		bd.rawBytes += int64(len(k) + 1 + len(val) + 1)
+	}
+	if _, err := os.Stat(bd.path); err != nil {
+		os.MkdirAll(*benchDir, 0o755)
+		start := time.Now()
+		bu, err := builder.Create(bd.path, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i, k := range keys {
+			val = testutil.Value(val[:0], i)
+			if err := bu.Add(k, val); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, err := bu.Commit(); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("built %s in %v", bd.path, time.Since(start))
+	}
+	r := rand.New(rand.NewPCG(2, 2))
+	for range min(len(keys), 1<<20) {
+		bd.sample = append(bd.sample, keys[r.IntN(len(keys))])
+	}
+	benchDicts[name] = bd
+	return bd
+}
+
+func openBench(b *testing.B, bd *benchDict) *reader.Dict {
+	d, err := reader.Open(bd.path, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return d
+}
+
+func shapes(b *testing.B, f func(b *testing.B, bd *benchDict)) {
+	for _, shape := range []string{"url", "random"} {
+		b.Run(fmt.Sprintf("keys=%s/n=%d", shape, *benchKeys), func(b *testing.B) {
+			f(b, getBenchDict(b, shape))
+		})
+	}
+}
+
+// BenchmarkGet measures warm lookups of existing keys in random order. Run
+// with -cpu 1,2 for 1 and 2 goroutines: the figure per op is wall time
+// divided by all goroutines' lookups, so it halves when Get scales.
+func BenchmarkGet(b *testing.B) {
+	shapes(b, func(b *testing.B, bd *benchDict) {
+		d := openBench(b, bd)
+		defer d.Close()
+		for _, k := range bd.sample { // warm the page cache
+			d.Get(k)
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			i := rand.IntN(len(bd.sample))
+			for pb.Next() {
+				if _, err := d.Get(bd.sample[i]); err != nil {
+					b.Error(err)
+					return
+				}
+				i++
+				if i == len(bd.sample) {
+					i = 0
+				}
+			}
+		})
+	})
+}
+
+// BenchmarkGetMiss measures lookups of absent keys (an existing key with
+// its last byte changed).
+func BenchmarkGetMiss(b *testing.B) {
+	shapes(b, func(b *testing.B, bd *benchDict) {
+		d := openBench(b, bd)
+		defer d.Close()
+		miss := make([][]byte, len(bd.sample))
+		for i, k := range bd.sample {
+			m := append([]byte(nil), k...)
+			m[len(m)-1] = '~'
+			miss[i] = m
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			i := rand.IntN(len(miss))
+			for pb.Next() {
+				d.Get(miss[i])
+				i++
+				if i == len(miss) {
+					i = 0
+				}
+			}
+		})
+	})
+}
+
+// BenchmarkScan measures a full scan of keys and values in key order.
+func BenchmarkScan(b *testing.B) {
+	shapes(b, func(b *testing.B, bd *benchDict) {
+		d := openBench(b, bd)
+		defer d.Close()
+		b.ReportAllocs()
+		b.ResetTimer()
+		n := 0
+		for range b.N {
+			it := d.All()
+			for it.Next() {
+				it.Value()
+				n++
+			}
+			if err := it.Err(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "keys/s")
+	})
+}
+
+// BenchmarkOpen measures Open+Close, and reports the dictionary's size per
+// key against the TSV it was built from.
+func BenchmarkOpen(b *testing.B) {
+	shapes(b, func(b *testing.B, bd *benchDict) {
+		b.ReportAllocs()
+		var st reader.Stats
+		for range b.N {
+			d := openBench(b, bd)
+			st, _ = d.Stats()
+			d.Close()
+		}
+		b.ReportMetric(float64(st.Bytes())/float64(st.Keys), "B/key")
+		b.ReportMetric(float64(bd.rawBytes)/float64(st.Keys), "tsvB/key")
+		b.ReportMetric(float64(st.FSTBytes)/float64(st.Keys), "fstB/key")
+	})
+}
