@@ -8,7 +8,7 @@ import (
 
 const countDescription = `Prints the number of keys in the dictionary, or with --prefix the number
 of keys that start with P. The total comes from the MANIFEST and is
-instant; a prefix count walks the matching keys (but reads no values).
+instant; a prefix count walks the matching keys and never reads a value.
 With --format json it prints {"count":N}.
 
 Exit status: 0, 2 usage, 3 the dictionary cannot be opened or is corrupt.`

@@ -86,3 +86,33 @@ func BenchmarkGetBatch(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)*100_000/b.Elapsed().Seconds(), "keys/s")
 }
+
+// Ensure that a cancelled context (SIGINT in main) stops a long scan or
+// batch lookup with exit 130, after flushing what was printed.
+func TestInterrupted(t *testing.T) {
+	ps := make([]pair, 3*checkInterval)
+	var keys strings.Builder
+	for i := range ps {
+		ps[i] = pair{fmt.Sprintf("k%06d", i), "v"}
+		fmt.Fprintf(&keys, "k%06d\n", i)
+	}
+	path, err := build(t.TempDir(), "big.kvd", ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, tc := range []struct {
+		stdin string
+		args  []string
+	}{
+		{"", []string{"dump", path}},
+		{keys.String(), []string{"get", path}},
+		{"", []string{"count", path, "--prefix", "k"}},
+	} {
+		r := kvlookup(ctx, tc.stdin, tc.args...)
+		if lines := strings.Count(r.stdout, "\n"); r.code != exitInterrupted || lines > checkInterval || r.stderr != "kvlookup: interrupted\n" {
+			t.Errorf("%s: exit %d after %d lines, stderr %q; want exit %d after at most %d lines", tc.args[0], r.code, lines, r.stderr, exitInterrupted, checkInterval)
+		}
+	}
+}

@@ -8,14 +8,25 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 func main() {
+	// On SIGINT or SIGTERM, ctx is cancelled: scans stop, flush what they
+	// printed and exit 130.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	go func() {
+		<-ctx.Done()
+		stop() // a second signal kills at once
+		// A read of stdin from a terminal, or a long verify, does not
+		// look at ctx: do not leave the user waiting.
+		time.Sleep(time.Second)
+		fmt.Fprintln(os.Stderr, "kvlookup: interrupted")
+		os.Exit(exitInterrupted)
+	}()
+	os.Exit(run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr))
 }

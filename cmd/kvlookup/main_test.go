@@ -105,6 +105,8 @@ func build(dir, name string, ps []pair) (string, error) {
 //	$EMPTY     a dictionary with no keys
 //	$CORRUPT   a copy of $DICT with one byte flipped inside the value log
 //	$BADMAGIC  a copy of $DICT whose FST file does not start with the magic
+//	$BADRECORD a copy of $DICT whose last value record has a length that
+//	           runs past the end of the value log
 //	$TRUNCATED a copy of $DICT whose value log lost its last byte
 //	$NOTDICT   a directory holding a TSV file, not a dictionary
 //	$MISSING   a path that does not exist
@@ -120,6 +122,7 @@ func fixtures(t testing.TB) map[string]string {
 		"$CORRUPT":   filepath.Join(fixtureDir, "corrupt.kvd"),
 		"$BADMAGIC":  filepath.Join(fixtureDir, "badmagic.kvd"),
 		"$TRUNCATED": filepath.Join(fixtureDir, "truncated.kvd"),
+		"$BADRECORD": filepath.Join(fixtureDir, "badrecord.kvd"),
 		"$NOTDICT":   filepath.Join(fixtureDir, "notdict"),
 		"$MISSING":   filepath.Join(fixtureDir, "missing.kvd"),
 	}
@@ -145,6 +148,14 @@ func makeFixtures() error {
 		return err
 	}
 	if err := flipByte(filepath.Join(fixtureDir, "badmagic.kvd"), ".fst", 0); err != nil {
+		return err
+	}
+	// The last record is the value of the last key, "日本": 12 bytes after a
+	// 1-byte length, just before the 32-byte footer. Make its length 127.
+	if _, err := build(fixtureDir, "badrecord.kvd", fruitPairs()); err != nil {
+		return err
+	}
+	if err := patchLastRecord(filepath.Join(fixtureDir, "badrecord.kvd"), 32+13, 0x7f); err != nil {
 		return err
 	}
 	if _, err := build(fixtureDir, "truncated.kvd", fruitPairs()); err != nil {
@@ -182,6 +193,24 @@ func flipByte(dir, suffix string, off int) error {
 		return os.WriteFile(name, b, 0o644)
 	}
 	return fmt.Errorf("no *%s file in %s", suffix, dir)
+}
+
+// patchLastRecord sets the byte fromEnd bytes before the end of the value
+// log in dir to b.
+func patchLastRecord(dir string, fromEnd int, b byte) error {
+	names, err := filepath.Glob(filepath.Join(dir, "*.vlog"))
+	if err != nil || len(names) == 0 {
+		return fmt.Errorf("no value log in %s", dir)
+	}
+	data, err := os.ReadFile(names[0])
+	if err != nil {
+		return err
+	}
+	if data[len(data)-fromEnd] != 12 {
+		return fmt.Errorf("%s: byte %d from the end is %d, not the length 12 of the last value", names[0], fromEnd, data[len(data)-fromEnd])
+	}
+	data[len(data)-fromEnd] = b
+	return os.WriteFile(names[0], data, 0o644)
 }
 
 // truncate removes the last byte of the first file in dir whose name ends

@@ -338,7 +338,11 @@ func drain(c *cli.Context, it *reader.Iterator, p *printer, limit int) (err erro
 	}()
 	n := 0
 	for it.Next() {
-		if err := p.pair(it.Key(), it.Value()); err != nil {
+		v := it.Value()
+		if v == nil && it.Err() != nil {
+			break // a damaged value: reported below, never printed as empty
+		}
+		if err := p.pair(it.Key(), v); err != nil {
 			return ioError(c, "writing output", err)
 		}
 		n++

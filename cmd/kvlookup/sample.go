@@ -103,13 +103,21 @@ func runSample(c *cli.Context) (err error) {
 func reservoir(c *cli.Context, it *reader.Iterator, k int, rng *rand.Rand) ([]sampled, error) {
 	res := make([]sampled, 0, min(k, 1<<16))
 	for i := 0; it.Next(); i++ {
-		if i < k {
-			res = append(res, sampled{bytes.Clone(it.Key()), it.Value()})
-			continue
+		j := i
+		if i >= k {
+			j = rng.IntN(i + 1)
 		}
-		if j := rng.IntN(i + 1); j < k {
-			res[j].k = append(res[j].k[:0], it.Key()...)
-			res[j].v = it.Value()
+		if j < k {
+			v := it.Value()
+			if v == nil && it.Err() != nil {
+				break // a damaged value: reported below
+			}
+			if j == len(res) {
+				res = append(res, sampled{bytes.Clone(it.Key()), v})
+			} else {
+				res[j].k = append(res[j].k[:0], it.Key()...)
+				res[j].v = v
+			}
 		}
 		if i%checkInterval == 0 && c.Context.Err() != nil {
 			return nil, c.Context.Err()
