@@ -1,0 +1,370 @@
+package harness
+
+// The child side: each measurement runs in a fresh process (the bench
+// binary re-executed with KVBENCH_CHILD=1), so one system's heap, mappings
+// and peak RSS never mix with another's. A child prints one JSON object.
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kvdict/kvdict/bench/internal/systems"
+)
+
+// ChildEnv marks a re-executed child process.
+const ChildEnv = "KVBENCH_CHILD"
+
+// IsChild reports whether this process is a measurement child.
+func IsChild() bool { return os.Getenv(ChildEnv) == "1" }
+
+// BuildOut is what a build child reports.
+type BuildOut struct {
+	Seconds float64 `json:"seconds"`
+}
+
+// QueryOut is what a query child reports (warm lookups and scans).
+type QueryOut struct {
+	OpenSec      float64   `json:"open_seconds"`
+	HitsPerSec   []float64 `json:"hits_per_sec"`
+	MissPerSec   []float64 `json:"misses_per_sec"`
+	Hits2PerSec  []float64 `json:"hits_per_sec_2_goroutines"`
+	ScanPerSec   []float64 `json:"scan_keys_per_sec"`
+	AllocsPerGet float64   `json:"allocs_per_get"`
+	ScanKeys     int       `json:"scan_keys"`
+}
+
+// ColdOut is what a cold child reports.
+type ColdOut struct {
+	OpenSec     float64 `json:"open_seconds"`
+	FirstGetSec float64 `json:"first_get_seconds"`
+	Lookups     int     `json:"lookups"`
+	Seconds     float64 `json:"seconds"`
+}
+
+type childFlags struct {
+	sys, dir, raw, sorted, hits, misses string
+	reps, limit, count                  int
+	maxSec                              float64
+}
+
+// RunChild runs the child subcommand in args and exits the process.
+func RunChild(args []string) {
+	if err := runChild(args, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "kvbench child:", err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+func runChild(args []string, stdout io.Writer) error {
+	if len(args) < 1 {
+		return errors.New("missing child subcommand")
+	}
+	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
+	var cf childFlags
+	fs.StringVar(&cf.sys, "sys", "", "system")
+	fs.StringVar(&cf.dir, "dir", "", "dataset directory")
+	fs.StringVar(&cf.raw, "raw", "", "original TSV")
+	fs.StringVar(&cf.sorted, "sorted", "", "sorted TSV")
+	fs.StringVar(&cf.hits, "hits", "", "hit keys")
+	fs.StringVar(&cf.misses, "misses", "", "miss keys")
+	fs.IntVar(&cf.reps, "reps", 3, "repetitions")
+	fs.IntVar(&cf.limit, "limit", 0, "use at most this many query keys")
+	fs.IntVar(&cf.count, "count", 0, "lookups")
+	fs.Float64Var(&cf.maxSec, "max-seconds", 5, "time limit")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	sys, err := systems.Lookup(cf.sys)
+	if err != nil {
+		return err
+	}
+	var out any
+	switch args[0] {
+	case "build":
+		out, err = childBuild(sys, cf)
+	case "query":
+		out, err = childQuery(sys, cf)
+	case "cold":
+		out, err = childCold(sys, cf)
+	case "serve":
+		return childServe(sys, cf, os.Stdin, stdout)
+	default:
+		return fmt.Errorf("unknown child subcommand %q", args[0])
+	}
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(stdout).Encode(out)
+}
+
+func childBuild(sys systems.System, cf childFlags) (*BuildOut, error) {
+	t0 := time.Now()
+	if sys.Path(cf.dir) == "" {
+		// Nothing to build (the Go map): the "build" is the load.
+		st, err := sys.Open(cf.dir, cf.raw)
+		if err != nil {
+			return nil, err
+		}
+		defer st.Close()
+	} else if err := sys.Build(cf.dir, cf.sorted, cf.raw); err != nil {
+		return nil, err
+	}
+	return &BuildOut{Seconds: time.Since(t0).Seconds()}, nil
+}
+
+var sink int
+
+// lookups runs q's first n keys (cycling) through g and returns how many
+// it found; touching the value's first and last bytes makes every system
+// fault its value page in.
+func lookups(g systems.Getter, q *QueryFile, from, n int) (found int, err error) {
+	m := q.Len()
+	s := 0
+	for i := range n {
+		v, ok, err := g.Get(q.Key((from + i) % m))
+		if err != nil {
+			return found, err
+		}
+		if ok {
+			found++
+			if len(v) > 0 {
+				s += int(v[0]) + int(v[len(v)-1])
+			}
+		}
+	}
+	sink += s
+	return found, nil
+}
+
+func childQuery(sys systems.System, cf childFlags) (*QueryOut, error) {
+	hits, err := OpenQueryFile(cf.hits, cf.limit)
+	if err != nil {
+		return nil, err
+	}
+	defer hits.Close()
+	misses, err := OpenQueryFile(cf.misses, cf.limit)
+	if err != nil {
+		return nil, err
+	}
+	defer misses.Close()
+	out := &QueryOut{}
+	t0 := time.Now()
+	st, err := sys.Open(cf.dir, cf.raw)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	out.OpenSec = time.Since(t0).Seconds()
+	g, err := st.NewGetter()
+	if err != nil {
+		return nil, err
+	}
+	defer g.Close()
+
+	// Warm-up pass, which also checks every answer: the figures count only
+	// for a system that returns the right values.
+	for i := range hits.Len() {
+		v, ok, err := g.Get(hits.Key(i))
+		if err != nil {
+			return nil, err
+		}
+		if !ok || !bytes.Equal(v, hits.Value(i)) {
+			return nil, fmt.Errorf("%s: Get(%q) = %q, %v; want %q", sys.Name(), hits.Key(i), v, ok, hits.Value(i))
+		}
+	}
+	for i := range misses.Len() {
+		if _, ok, err := g.Get(misses.Key(i)); err != nil || ok {
+			return nil, fmt.Errorf("%s: Get(%q) of an absent key: found=%v err=%v", sys.Name(), misses.Key(i), ok, err)
+		}
+	}
+
+	rate := func(n int, f func() error) (float64, error) {
+		t := time.Now()
+		if err := f(); err != nil {
+			return 0, err
+		}
+		return float64(n) / time.Since(t).Seconds(), nil
+	}
+	for range cf.reps {
+		r, err := rate(hits.Len(), func() error { _, err := lookups(g, hits, 0, hits.Len()); return err })
+		if err != nil {
+			return nil, err
+		}
+		out.HitsPerSec = append(out.HitsPerSec, r)
+		r, err = rate(misses.Len(), func() error { _, err := lookups(g, misses, 0, misses.Len()); return err })
+		if err != nil {
+			return nil, err
+		}
+		out.MissPerSec = append(out.MissPerSec, r)
+		// Two goroutines, each with its own getter, each on half the keys.
+		r, err = rate(hits.Len(), func() error { return twoGoroutines(st, hits) })
+		if err != nil {
+			return nil, err
+		}
+		out.Hits2PerSec = append(out.Hits2PerSec, r)
+	}
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	if _, err := lookups(g, hits, 0, hits.Len()); err != nil {
+		return nil, err
+	}
+	runtime.ReadMemStats(&m1)
+	if hits.Len() > 0 {
+		out.AllocsPerGet = float64(m1.Mallocs-m0.Mallocs) / float64(hits.Len())
+	}
+	for range cf.reps {
+		t := time.Now()
+		s := 0
+		n, err := st.Scan(func(k, v []byte) { s += len(k) + len(v) })
+		if err != nil {
+			return nil, err
+		}
+		sink += s
+		out.ScanKeys = n
+		out.ScanPerSec = append(out.ScanPerSec, float64(n)/time.Since(t).Seconds())
+	}
+	return out, nil
+}
+
+func twoGoroutines(st systems.Store, q *QueryFile) error {
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	half := q.Len() / 2
+	for w := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			g, err := st.NewGetter()
+			if err != nil {
+				errs[w] = err
+				return
+			}
+			defer g.Close()
+			n := half
+			if w == 1 {
+				n = q.Len() - half
+			}
+			_, errs[w] = lookups(g, q, w*half, n)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func childCold(sys systems.System, cf childFlags) (*ColdOut, error) {
+	hits, err := OpenQueryFile(cf.hits, cf.count)
+	if err != nil {
+		return nil, err
+	}
+	defer hits.Close()
+	out := &ColdOut{}
+	t0 := time.Now()
+	st, err := sys.Open(cf.dir, cf.raw)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	out.OpenSec = time.Since(t0).Seconds()
+	g, err := st.NewGetter()
+	if err != nil {
+		return nil, err
+	}
+	defer g.Close()
+	t1 := time.Now()
+	deadline := t1.Add(time.Duration(cf.maxSec * float64(time.Second)))
+	for i := 0; i < hits.Len(); i++ {
+		if _, ok, err := g.Get(hits.Key(i)); err != nil || !ok {
+			return nil, fmt.Errorf("%s: cold Get(%q): found=%v err=%v", sys.Name(), hits.Key(i), ok, err)
+		}
+		out.Lookups++
+		if i == 0 {
+			out.FirstGetSec = time.Since(t0).Seconds()
+		}
+		if i%64 == 63 && time.Now().After(deadline) {
+			break
+		}
+	}
+	out.Seconds = time.Since(t1).Seconds()
+	return out, nil
+}
+
+// childServe is a reader process for the many-processes figure: it opens
+// the store, warms its own mappings, prints "ready", then answers each
+// "run MS" line on stdin with the number of lookups it did in MS
+// milliseconds, until "exit".
+func childServe(sys systems.System, cf childFlags, in io.Reader, out io.Writer) error {
+	hits, err := OpenQueryFile(cf.hits, cf.limit)
+	if err != nil {
+		return err
+	}
+	defer hits.Close()
+	st, err := sys.Open(cf.dir, cf.raw)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	g, err := st.NewGetter()
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	if _, err := lookups(g, hits, 0, hits.Len()); err != nil {
+		return err
+	}
+	runtime.GC()
+	fmt.Fprintln(out, "ready")
+	sc := bufio.NewScanner(in)
+	pos := os.Getpid() % max(hits.Len(), 1) // readers start at different keys
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) == 0 {
+			continue
+		}
+		switch f[0] {
+		case "exit":
+			return nil
+		case "run":
+			ms, err := strconv.Atoi(f[1])
+			if err != nil {
+				return err
+			}
+			deadline := time.Now().Add(time.Duration(ms) * time.Millisecond)
+			n := 0
+			for time.Now().Before(deadline) {
+				if _, err := lookups(g, hits, pos, 256); err != nil {
+					return err
+				}
+				pos = (pos + 256) % max(hits.Len(), 1)
+				n += 256
+			}
+			fmt.Fprintln(out, n)
+		}
+	}
+	return sc.Err()
+}
+
+// Median of xs (0 for none).
+func Median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}

@@ -1,0 +1,141 @@
+package harness
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Rollup is the part of /proc/PID/smaps_rollup we record, in bytes.
+type Rollup struct {
+	Rss, Pss, PssAnon, PssFile int64
+}
+
+// ReadRollup reads /proc/PID/smaps_rollup (Linux ≥ 4.14).
+func ReadRollup(pid int) (Rollup, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
+	if err != nil {
+		return Rollup{}, err
+	}
+	var r Rollup
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 2 {
+			continue
+		}
+		v, err := strconv.ParseInt(f[1], 10, 64)
+		if err != nil {
+			continue
+		}
+		v *= 1024 // kB
+		switch f[0] {
+		case "Rss:":
+			r.Rss = v
+		case "Pss:":
+			r.Pss = v
+		case "Pss_Anon:":
+			r.PssAnon = v
+		case "Pss_File:":
+			r.PssFile = v
+		}
+	}
+	return r, sc.Err()
+}
+
+// MemAvailable returns /proc/meminfo's MemAvailable in bytes.
+func MemAvailable() int64 {
+	data, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "MemAvailable:" {
+			v, _ := strconv.ParseInt(f[1], 10, 64)
+			return v * 1024
+		}
+	}
+	return 0
+}
+
+// DropCache writes back and drops the page-cache pages of files
+// (fdatasync, then posix_fadvise(POSIX_FADV_DONTNEED) over the whole file).
+// Pages that another process has mapped stay: callers make sure no reader
+// is running.
+func DropCache(files []string) error {
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		if err := unix.Fdatasync(int(f.Fd())); err != nil {
+			f.Close()
+			return fmt.Errorf("fdatasync %s: %w", name, err)
+		}
+		if err := unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED); err != nil {
+			f.Close()
+			return fmt.Errorf("fadvise %s: %w", name, err)
+		}
+		f.Close()
+	}
+	return nil
+}
+
+// Resident returns the share (0..1) of the files' pages in the page cache,
+// measured with mincore over a fresh read-only mapping.
+func Resident(files []string) (float64, error) {
+	var in, total int64
+	page := int64(os.Getpagesize())
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			return 0, err
+		}
+		st, err := f.Stat()
+		if err != nil || st.Size() == 0 {
+			f.Close()
+			continue
+		}
+		m, err := unix.Mmap(int(f.Fd()), 0, int(st.Size()), unix.PROT_READ, unix.MAP_SHARED)
+		f.Close()
+		if err != nil {
+			return 0, err
+		}
+		vec := make([]byte, (st.Size()+page-1)/page)
+		_, _, errno := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&m[0])), uintptr(len(m)), uintptr(unsafe.Pointer(&vec[0])))
+		unix.Munmap(m)
+		if errno != 0 {
+			return 0, fmt.Errorf("mincore %s: %w", name, errno)
+		}
+		for _, b := range vec {
+			if b&1 != 0 {
+				in++
+			}
+		}
+		total += int64(len(vec))
+	}
+	if total == 0 {
+		return 0, nil
+	}
+	return float64(in) / float64(total), nil
+}
+
+// FileSizes returns the apparent size and the allocated size (st_blocks) of
+// files, in bytes.
+func FileSizes(files []string) (apparent, allocated int64, err error) {
+	for _, name := range files {
+		var st unix.Stat_t
+		if err := unix.Stat(name, &st); err != nil {
+			return 0, 0, err
+		}
+		apparent += st.Size
+		allocated += st.Blocks * 512
+	}
+	return apparent, allocated, nil
+}

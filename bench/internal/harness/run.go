@@ -1,0 +1,331 @@
+package harness
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/kvdict/kvdict/bench/internal/results"
+	"github.com/kvdict/kvdict/bench/internal/systems"
+)
+
+// Options configure a run of the parent (the orchestrator).
+type Options struct {
+	Exe        string // the binary to re-execute for children
+	DataDir    string // datasets, stores and query files live here
+	Systems    []string
+	Queries    int // query keys per set (hits, misses)
+	Reps       int // repetitions of each lookup/scan/cold measurement
+	BuildReps  int
+	Procs      []int // reader-process counts for the many-processes figure
+	Windows    int   // measurement windows per process count
+	WindowMS   int
+	ServeKeys  int // query keys each serving process cycles through
+	ColdCount  int // lookups measured after dropping the cache
+	ColdMaxSec float64
+	SkipCold   bool
+	SkipMulti  bool
+	Log        io.Writer
+}
+
+func (o *Options) Logf(format string, args ...any) {
+	if o.Log != nil {
+		fmt.Fprintf(o.Log, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
+	}
+}
+
+// child runs one measurement child and decodes its JSON into out; it
+// returns the child's peak RSS (getrusage ru_maxrss, which Linux keeps per
+// process: the child's own high-water mark, not the parent's).
+func (o *Options) child(out any, args ...string) (maxRSS int64, err error) {
+	cmd := exec.Command(o.Exe, append([]string{"child"}, args...)...)
+	cmd.Env = append(os.Environ(), ChildEnv+"=1")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return 0, fmt.Errorf("child %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		maxRSS = ru.Maxrss * 1024
+	}
+	if err := json.Unmarshal(stdout.Bytes(), out); err != nil {
+		return 0, fmt.Errorf("child %s: bad output %q: %w", args[0], stdout.String(), err)
+	}
+	return maxRSS, nil
+}
+
+// RunDataset measures every system on one prepared dataset.
+func (o *Options) RunDataset(name, source string, p *Prepared, dir string) results.Dataset {
+	ds := results.Dataset{Name: name, Source: source, Lines: p.Lines, Keys: p.Keys,
+		RawBytes: p.RawBytes, KeyBytes: p.KeyBytes, ValueBytes: p.ValBytes, SortSeconds: p.SortSec}
+	for _, sn := range o.Systems {
+		sr := results.System{Name: sn}
+		if err := o.runSystem(&sr, sn, p, dir); err != nil {
+			sr.Error = err.Error()
+			o.Logf("%s/%s: ERROR %v", name, sn, err)
+		}
+		ds.Systems = append(ds.Systems, sr)
+	}
+	return ds
+}
+
+func (o *Options) common(sn string, p *Prepared, dir string) []string {
+	return []string{"-sys", sn, "-dir", dir, "-raw", p.Raw, "-sorted", p.Sorted, "-hits", p.Hits, "-misses", p.Misses}
+}
+
+func (o *Options) runSystem(sr *results.System, sn string, p *Prepared, dir string) error {
+	sys, err := systems.Lookup(sn)
+	if err != nil {
+		return err
+	}
+	args := o.common(sn, p, dir)
+
+	// Build, each run in a fresh child process.
+	for r := range max(o.BuildReps, 1) {
+		var b BuildOut
+		rss, err := o.child(&b, append([]string{"build"}, args...)...)
+		if err != nil {
+			return err
+		}
+		sr.BuildSecondsRuns = append(sr.BuildSecondsRuns, b.Seconds)
+		sr.BuildPeakRSSRuns = append(sr.BuildPeakRSSRuns, rss)
+		o.Logf("%s: build %d: %.2fs, peak RSS %s", sn, r+1, b.Seconds, mib(rss))
+	}
+	sr.BuildSeconds = Median(sr.BuildSecondsRuns)
+	sr.BuildPeakRSS = int64(Median(int64s(sr.BuildPeakRSSRuns)))
+	files, err := sys.Files(dir, p.Raw)
+	if err != nil {
+		return err
+	}
+	sr.SizeBytes, sr.AllocatedBytes, err = FileSizes(files)
+	if err != nil {
+		return err
+	}
+	if p.Keys > 0 {
+		sr.BytesPerKey = float64(sr.SizeBytes) / float64(p.Keys)
+	}
+
+	// Warm lookups and scans (the build just left the files in the cache;
+	// the child's first pass also faults its own mappings in).
+	var q QueryOut
+	if _, err := o.child(&q, append([]string{"query", "-reps", strconv.Itoa(o.Reps), "-limit", strconv.Itoa(o.Queries)}, args...)...); err != nil {
+		return err
+	}
+	sr.OpenSeconds = q.OpenSec
+	sr.HitsPerSec, sr.HitsRuns = Median(q.HitsPerSec), q.HitsPerSec
+	sr.MissPerSec, sr.MissRuns = Median(q.MissPerSec), q.MissPerSec
+	sr.Hits2PerSec, sr.Hits2Runs = Median(q.Hits2PerSec), q.Hits2PerSec
+	sr.ScanPerSec, sr.ScanRuns = Median(q.ScanPerSec), q.ScanPerSec
+	sr.AllocsPerGet = q.AllocsPerGet
+	if q.ScanKeys != int(p.Keys) {
+		return fmt.Errorf("scan saw %d keys, want %d", q.ScanKeys, p.Keys)
+	}
+	o.Logf("%s: open %.3fms, hits %.0f/s, misses %.0f/s, hits(2 goroutines) %.0f/s, scan %.0f keys/s, %.2f allocs/get",
+		sn, q.OpenSec*1e3, sr.HitsPerSec, sr.MissPerSec, sr.Hits2PerSec, sr.ScanPerSec, sr.AllocsPerGet)
+
+	if !o.SkipCold {
+		if err := o.cold(sr, args, files); err != nil {
+			return fmt.Errorf("cold: %w", err)
+		}
+	}
+	if !o.SkipMulti {
+		if err := o.multi(sr, args); err != nil {
+			return fmt.Errorf("multi: %w", err)
+		}
+	}
+	return nil
+}
+
+func (o *Options) cold(sr *results.System, args []string, files []string) error {
+	c := &results.Cold{}
+	var opens, firsts, res []float64
+	for range max(o.Reps, 1) {
+		if err := DropCache(files); err != nil {
+			return err
+		}
+		r, err := Resident(files)
+		if err != nil {
+			return err
+		}
+		var co ColdOut
+		if _, err := o.child(&co, append([]string{"cold", "-count", strconv.Itoa(o.ColdCount),
+			"-max-seconds", strconv.FormatFloat(o.ColdMaxSec, 'f', -1, 64)}, args...)...); err != nil {
+			return err
+		}
+		res = append(res, r)
+		opens = append(opens, co.OpenSec)
+		firsts = append(firsts, co.FirstGetSec)
+		c.Lookups = co.Lookups
+		c.LookupsPerSecRuns = append(c.LookupsPerSecRuns, float64(co.Lookups)/co.Seconds)
+	}
+	c.ResidentAfterDrop = Median(res)
+	c.OpenSeconds = Median(opens)
+	c.FirstGetSeconds = Median(firsts)
+	c.LookupsPerSec = Median(c.LookupsPerSecRuns)
+	sr.Cold = c
+	o.Logf("%s: cold: %.1f%% resident after drop, open %.3fms, first get at %.3fms, %.0f lookups/s over %d lookups (warm %.0f/s)",
+		sr.Name, 100*c.ResidentAfterDrop, c.OpenSeconds*1e3, c.FirstGetSeconds*1e3, c.LookupsPerSec, c.Lookups, sr.HitsPerSec)
+	return nil
+}
+
+// server is one reader process of the many-processes figure.
+type server struct {
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	out *bufio.Reader
+	err bytes.Buffer
+}
+
+func (s *server) line() (string, error) {
+	l, err := s.out.ReadString('\n')
+	if err != nil {
+		return "", fmt.Errorf("reader process %d: %w: %s", s.cmd.Process.Pid, err, strings.TrimSpace(s.err.String()))
+	}
+	return strings.TrimSpace(l), nil
+}
+
+func (o *Options) multi(sr *results.System, args []string) error {
+	var perProc int64 // private bytes per process seen at the last count
+	for _, n := range o.Procs {
+		m := results.Multi{Procs: n}
+		if perProc > 0 {
+			need := int64(n) * perProc * 5 / 4
+			if avail := MemAvailable(); need > avail*3/4 {
+				m.Skipped = fmt.Sprintf("needs ~%s of private memory, %s available", mib(need), mib(avail))
+				o.Logf("%s: %d processes: skipped: %s", sr.Name, n, m.Skipped)
+				sr.Multi = append(sr.Multi, m)
+				continue
+			}
+		}
+		if err := o.multiN(&m, args); err != nil {
+			return fmt.Errorf("%d processes: %w", n, err)
+		}
+		perProc = m.PssAnonBytes / int64(n)
+		sr.Multi = append(sr.Multi, m)
+		o.Logf("%s: %d processes: %.0f lookups/s, PSS %s (anon %s, file %s)", sr.Name, n, m.LookupsPerSec,
+			mib(m.PssBytes), mib(m.PssAnonBytes), mib(m.PssFileBytes))
+	}
+	return nil
+}
+
+func (o *Options) multiN(m *results.Multi, args []string) (err error) {
+	servers := make([]*server, 0, m.Procs)
+	defer func() {
+		for _, s := range servers {
+			s.in.Close()
+			if werr := s.cmd.Wait(); werr != nil && err == nil {
+				err = fmt.Errorf("reader process: %w: %s", werr, strings.TrimSpace(s.err.String()))
+			}
+		}
+	}()
+	for range m.Procs {
+		s := &server{}
+		s.cmd = exec.Command(o.Exe, append([]string{"child", "serve", "-limit", strconv.Itoa(o.ServeKeys)}, args...)...)
+		s.cmd.Env = append(os.Environ(), ChildEnv+"=1")
+		s.cmd.Stderr = &s.err
+		var err error
+		if s.in, err = s.cmd.StdinPipe(); err != nil {
+			return err
+		}
+		stdout, err := s.cmd.StdoutPipe()
+		if err != nil {
+			return err
+		}
+		s.out = bufio.NewReader(stdout)
+		if err := s.cmd.Start(); err != nil {
+			return err
+		}
+		servers = append(servers, s)
+	}
+	for _, s := range servers {
+		l, err := s.line()
+		if err != nil {
+			return err
+		}
+		if l != "ready" {
+			return fmt.Errorf("reader process said %q", l)
+		}
+	}
+	for range max(o.Windows, 1) {
+		for _, s := range servers {
+			if _, err := fmt.Fprintf(s.in, "run %d\n", o.WindowMS); err != nil {
+				return err
+			}
+		}
+		total := 0
+		for _, s := range servers {
+			l, err := s.line()
+			if err != nil {
+				return err
+			}
+			n, err := strconv.Atoi(l)
+			if err != nil {
+				return fmt.Errorf("reader process said %q", l)
+			}
+			total += n
+		}
+		m.WindowRuns = append(m.WindowRuns, float64(total)/(float64(o.WindowMS)/1000))
+	}
+	m.LookupsPerSec = Median(m.WindowRuns)
+	// All readers are alive and warm: read their memory now.
+	for _, s := range servers {
+		r, err := ReadRollup(s.cmd.Process.Pid)
+		if err != nil {
+			return err
+		}
+		m.PssBytes += r.Pss
+		m.PssAnonBytes += r.PssAnon
+		m.PssFileBytes += r.PssFile
+		m.RssBytes += r.Rss
+	}
+	for _, s := range servers {
+		fmt.Fprintln(s.in, "exit")
+	}
+	return nil
+}
+
+func int64s(xs []int64) []float64 {
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		out[i] = float64(x)
+	}
+	return out
+}
+
+func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+// EnsureGenerated writes a generated dataset to name unless it exists,
+// through a temporary file so an interrupted write is never reused.
+func EnsureGenerated(name string, write func(w io.Writer) error) error {
+	if _, err := os.Stat(name); err == nil {
+		return nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(name), ".gen-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), name)
+}
