@@ -85,6 +85,12 @@ func Create(path string, opts *Options) (*Builder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("builder: %w", err)
 	}
+	// MkdirTemp makes the directory 0700; a dictionary is read by worker
+	// processes that may run as other users. The files inside are created
+	// 0644 less the umask, so a private umask still keeps them private.
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return nil, errors.Join(fmt.Errorf("builder: %w", err), os.Remove(tmp))
+	}
 	return &Builder{path: path, tmp: tmp, opts: o}, nil
 }
 

@@ -217,3 +217,16 @@ func TestBuilder_BadKeys(t *testing.T) {
 		t.Fatalf("long key: %v", err)
 	}
 }
+
+// Ensure the dictionary directory is readable by other users (workers
+// often run as another account), unlike MkdirTemp's default 0700.
+func TestBuilder_Permissions(t *testing.T) {
+	path := testutil.MustBuild(t, []testutil.KV{{Key: []byte("k"), Value: []byte("v")}}, 1, nil)
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm()&0o055 != 0o055 {
+		t.Fatalf("dictionary directory mode %v, want group and others to read it", st.Mode().Perm())
+	}
+}
