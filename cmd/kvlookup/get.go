@@ -18,7 +18,8 @@ A KEY that is not in the dictionary is reported on stderr as
 and kvlookup exits with status 1 after printing the values of the others.
 
 With no KEY, get is a batch lookup for pipes: it reads keys from stdin, one
-per line (a trailing \n, and a \r before it, are removed), and prints
+per line (a trailing \n, and a \r before it, are removed; an empty line
+is the empty key), and prints
 "key<TAB>value" for each key found, in input order. Absent keys print
 nothing; at the end, if any were absent, one line on stderr says
    kvlookup get: N of M keys not found
@@ -43,7 +44,7 @@ func getCommand() *cli.Command {
 		ArgsUsage:   "DICT [KEY...]",
 		Description: getDescription,
 		Flags: append(outputFlags(),
-			&cli.BoolFlag{Name: "missing", Aliases: []string{"m"}, Usage: "batch mode: also print absent keys, in place (see above)"},
+			&cli.BoolFlag{Name: "missing", Aliases: []string{"m"}, Usage: "batch mode: also print absent keys, in place (see above)", DisableDefaultText: true},
 		),
 		Action: runGet,
 	}

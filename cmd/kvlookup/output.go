@@ -39,6 +39,8 @@ func outputFlags() []cli.Flag {
 			Name:    "escape",
 			Aliases: []string{"e"},
 			Usage:   `print \ TAB LF CR inside keys and values as \\ \t \n \r, and unescape the keys given`,
+
+			DisableDefaultText: true,
 		},
 	}
 }
