@@ -17,11 +17,11 @@ A KEY that is not in the dictionary is reported on stderr as
    kvlookup get: key not found: "KEY"
 and kvlookup exits with status 1 after printing the values of the others.
 
-With no KEY, get is a batch lookup for pipes: it reads keys from stdin, one
-per line (a trailing \n, and a \r before it, are removed; an empty line
-is the empty key), and prints
-"key<TAB>value" for each key found, in input order. Absent keys print
-nothing; at the end, if any were absent, one line on stderr says
+With no KEY, get is a batch lookup for pipes: it reads keys from stdin,
+one per line (a trailing \n, and a \r before it, are removed; an empty
+line is the empty key), and prints "key<TAB>value" for each key found, in
+input order. Absent keys print nothing; at the end, if any were absent,
+one line on stderr says
    kvlookup get: N of M keys not found
 and the exit status is 1. With --missing, each absent key is also printed
 in place, so output and input line up one to one:

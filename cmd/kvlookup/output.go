@@ -36,10 +36,9 @@ func outputFlags() []cli.Flag {
 			Usage:   "output `FORMAT`: tsv (key<TAB>value lines) or json (JSON lines; see kvlookup --help)",
 		},
 		&cli.BoolFlag{
-			Name:    "escape",
-			Aliases: []string{"e"},
-			Usage:   `print \ TAB LF CR inside keys and values as \\ \t \n \r, and unescape the keys given`,
-
+			Name:               "escape",
+			Aliases:            []string{"e"},
+			Usage:              `print \ TAB LF CR inside keys and values as \\ \t \n \r, and unescape the keys given`,
 			DisableDefaultText: true,
 		},
 	}
