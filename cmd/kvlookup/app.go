@@ -135,7 +135,6 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		Writer:               stdout,
 		ErrWriter:            stderr,
 		EnableBashCompletion: true,
-		HideHelpCommand:      true,
 		Suggest:              true,
 		Commands: []*cli.Command{
 			getCommand(),

@@ -14,6 +14,7 @@ func TestHelp(t *testing.T) {
 		{name: "app help", args: []string{"--help"}},
 		{name: "no command", args: nil},
 		{name: "version", args: []string{"--version"}},
+		{name: "help command", args: []string{"help", "count"}},
 		{name: "unknown command", args: []string{"lookup", "$DICT"}},
 		{name: "completion, unknown shell", args: []string{"completion", "fish"}},
 		{name: "completion of commands", args: []string{"--generate-bash-completion"}},
