@@ -25,6 +25,7 @@ func TestGet(t *testing.T) {
 		{name: "batch mode --missing json", args: []string{"get", "-f", "json", "-m", "$DICT"}, stdin: "apple\nnope\n\x00\xff\n"},
 		{name: "batch mode --escape round trip", args: []string{"get", "$DICT", "--escape"}, stdin: "tab\\tkey\nline\\nbreak\nquote\"key\n"},
 		{name: "batch mode, empty stdin", args: []string{"get", "$DICT"}},
+		{name: "batch mode, an empty line is the empty key", args: []string{"get", "$DICT"}, stdin: "\napple\n"},
 		{name: "batch mode, all found", args: []string{"get", "$DICT"}, stdin: "user:0001\nuser:0002\n"},
 		{name: "missing DICT", args: []string{"get"}},
 		{name: "bad --format", args: []string{"get", "--format", "xml", "$DICT", "apple"}},

@@ -8,6 +8,10 @@ func TestInfoVerify(t *testing.T) {
 	runGolden(t, "info", []testCase{
 		{name: "info", args: []string{"info", "$DICT"}},
 		{name: "info, empty dictionary", args: []string{"info", "$EMPTY"}},
+		{name: "info, 3 partitions", args: []string{"info", "$PARTS"}},
+		{name: "verify, 3 partitions", args: []string{"verify", "$PARTS"}},
+		{name: "lookups and scans across partitions", args: []string{"get", "$PARTS", "", "apple", "user:0070", "user:0140", "日本"}},
+		{name: "a range across partitions", args: []string{"range", "$PARTS", "--from", "user:0068", "--to", "user:0073"}},
 		{name: "info, not a dictionary", args: []string{"info", "$NOTDICT"}},
 		{name: "verify, intact", args: []string{"verify", "$DICT"}},
 		{name: "verify, json", args: []string{"verify", "-f", "json", "$DICT"}},

@@ -58,6 +58,7 @@ type pair struct{ k, v string }
 // a run of "user:NNNN" keys for counts, limits and samples.
 func fruitPairs() []pair {
 	ps := []pair{
+		{"", "the empty key"},
 		{"\x00\xff", "binary key"},
 		{"apple", "red"},
 		{"apricot", "orange"},
@@ -78,6 +79,11 @@ func fruitPairs() []pair {
 
 // build writes a dictionary of ps to dir/name and returns its path.
 func build(dir, name string, ps []pair) (string, error) {
+	return buildParts(dir, name, ps, 1)
+}
+
+// buildParts is build with the keys split into n partitions.
+func buildParts(dir, name string, ps []pair, n int) (string, error) {
 	ps = slices.Clone(ps)
 	slices.SortFunc(ps, func(a, b pair) int { return strings.Compare(a.k, b.k) })
 	path := filepath.Join(dir, name)
@@ -90,9 +96,15 @@ func build(dir, name string, ps []pair) (string, error) {
 		return "", err
 	}
 	defer b.Abort()
-	for _, p := range ps {
-		if err := b.Add([]byte(p.k), []byte(p.v)); err != nil {
+	for i := range n {
+		part, err := b.NewPartition()
+		if err != nil {
 			return "", err
+		}
+		for _, p := range ps[i*len(ps)/n : (i+1)*len(ps)/n] {
+			if err := part.Add([]byte(p.k), []byte(p.v)); err != nil {
+				return "", err
+			}
 		}
 	}
 	_, err = b.Commit()
@@ -103,6 +115,7 @@ func build(dir, name string, ps []pair) (string, error) {
 //
 //	$DICT      the fruit dictionary
 //	$EMPTY     a dictionary with no keys
+//	$PARTS     the fruit dictionary in 3 partitions
 //	$CORRUPT   a copy of $DICT with one byte flipped inside the value log
 //	$BADMAGIC  a copy of $DICT whose FST file does not start with the magic
 //	$BADRECORD a copy of $DICT whose last value record has a length that
@@ -119,6 +132,7 @@ func fixtures(t testing.TB) map[string]string {
 	return map[string]string{
 		"$DICT":      filepath.Join(fixtureDir, "fruit.kvd"),
 		"$EMPTY":     filepath.Join(fixtureDir, "empty.kvd"),
+		"$PARTS":     filepath.Join(fixtureDir, "parts.kvd"),
 		"$CORRUPT":   filepath.Join(fixtureDir, "corrupt.kvd"),
 		"$BADMAGIC":  filepath.Join(fixtureDir, "badmagic.kvd"),
 		"$TRUNCATED": filepath.Join(fixtureDir, "truncated.kvd"),
@@ -133,6 +147,9 @@ func makeFixtures() error {
 		return err
 	}
 	if _, err := build(fixtureDir, "empty.kvd", nil); err != nil {
+		return err
+	}
+	if _, err := buildParts(fixtureDir, "parts.kvd", fruitPairs(), 3); err != nil {
 		return err
 	}
 	// Damage copies of the fruit dictionary: a byte in the middle of the
