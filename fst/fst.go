@@ -201,7 +201,8 @@ func successor(p []byte) []byte {
 // Perl flags), minus what a DFA cannot do: anchors (^ $ \A \z), word
 // boundaries and lazy quantifiers are rejected, and the compiled DFA is
 // capped at 10000 states and about 10 MB. Those errors, and syntax errors,
-// are returned here. The walk visits every key prefix the expression can
+// are returned here. The DFA reads UTF-8, so '.' and character classes
+// never match the bytes of invalid UTF-8. The walk visits every key prefix the expression can
 // still match, so a pattern with a literal prefix ("abc.*") is fast and
 // one starting with ".*" reads the whole FST.
 func (f *FST) Regex(expr string) (*Iterator, error) {
@@ -235,8 +236,9 @@ func init() {
 // Fuzzy returns an iterator over the keys within Levenshtein distance
 // distance (0 to [MaxFuzzyDistance]) of term, in key order. Distance
 // counts inserted, deleted and substituted Unicode code points (a
-// transposition costs 2); term is UTF-8. Keys that are not valid UTF-8 do
-// not match.
+// transposition costs 2); term is UTF-8. The automaton reads keys as
+// UTF-8: which keys that are not valid UTF-8 match is unspecified (some
+// do, with invalid bytes counted in ways that are not an edit distance).
 func (f *FST) Fuzzy(term string, distance int) (*Iterator, error) {
 	if distance < 0 || distance > MaxFuzzyDistance {
 		return nil, fmt.Errorf("fst: fuzzy distance %d out of range 0..%d", distance, MaxFuzzyDistance)

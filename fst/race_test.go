@@ -1,0 +1,5 @@
+//go:build race
+
+package fst_test
+
+const raceEnabled = true
