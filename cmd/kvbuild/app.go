@@ -1,0 +1,434 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/kvdict/kvdict/builder"
+	"github.com/kvdict/kvdict/fst"
+	"github.com/kvdict/kvdict/internal/extsort"
+)
+
+// version is recorded in the manifest.
+const version = "kvbuild v0.1.0"
+
+// Exit codes.
+const (
+	exitOK          = 0
+	exitInput       = 1   // a bad line, a duplicate under --duplicates error, unsorted --sorted input, a bad sum
+	exitUsage       = 2   // bad flags or arguments, target exists without --force
+	exitIO          = 3   // cannot read an input, write a run or the dictionary; disk full
+	exitInterrupted = 130 // SIGINT/SIGTERM; nothing was written
+)
+
+const description = `kvbuild reads key<TAB>value lines from any number of files, in any order,
+and writes one dictionary directory (an FST of the keys plus a value log) to
+DICT, atomically: readers of DICT see the old dictionary or the new one,
+never a mix, and a failed or interrupted build leaves DICT as it was.
+
+INPUT RULES
+   - key = the bytes before the first TAB; value = the rest of the line, later
+     TABs included. A trailing \n or \r\n is not part of the value. The last
+     line may lack its newline. Empty lines are skipped. Bytes are bytes: no
+     UTF-8 requirement, and keys are ordered by bytes, never by locale.
+   - A line with no TAB, or with a key longer than 65535 bytes, is an error
+     naming FILE:LINE and the reason, and nothing is written. With
+     --skip-invalid such lines are skipped, counted, and the first few are
+     listed at the end.
+   - INPUT is a file path, or - for standard input. Files compressed with
+     gzip or zstd are decompressed transparently (recognised by their first
+     bytes, whatever their names).
+   - --unescape decodes \t \n \r and \\ in keys and values (for data whose
+     values hold TABs or newlines); any other backslash sequence is an error
+     naming FILE:LINE.
+
+DUPLICATE KEYS (--duplicates)
+   Input order is the order of the INPUT arguments, then line order.
+   last     the last occurrence wins (the default)
+   first    the first occurrence wins
+   error    fail, naming the key and two FILE:LINE places where it occurs
+   sum      add the values: each must be a decimal integer that fits int64
+            (optional sign, digits only); a value that is not, or a sum that
+            overflows int64, is an error naming FILE:LINE
+   count    the value becomes the number of occurrences (input values are
+            ignored)
+   concat   join the values, in input order, with --separator (default ",";
+            \t \n \r \\ are decoded in the separator)
+   Reductions are done while merging, record by record; only concat holds a
+   key's joined value in memory.
+
+MEMORY, THREADS AND TEMPORARY FILES
+   --memory bounds the whole process (peak RSS stays within about --memory +
+   64 MiB above 256M; smaller values work but are dominated by fixed
+   buffers). The default is a quarter of RAM, at most 4G, at least 256M:
+   that leaves the rest of RAM to the page cache holding the run files and
+   the new dictionary. Sizes take K, M, G or T (powers of 1024).
+   Input that fits in --memory is sorted in memory and never touches the
+   disk. Bigger input is sorted in runs of about --memory/--threads, spilled
+   to a private directory inside --tmp-dir, and merged in one pass. The
+   default --tmp-dir is the directory of DICT, not /tmp: the run files need
+   about as much space as the input (often more than a RAM-backed /tmp has),
+   and the dictionary is written beside DICT anyway. Temporary files are
+   removed on success, on failure and on Ctrl-C (--keep-tmp keeps them).
+   --threads (default: all cores) workers parse and sort, and the dictionary
+   is written as --threads key-range partitions built in parallel.
+   --sorted skips the sort for input already in byte order (LC_ALL=C sort);
+   it checks the order and fails at the first FILE:LINE that breaks it.
+   --registry -1 (the default) turns off vellum's suffix registry: FST
+   construction is about 3x faster and the dictionary 1-2% bigger
+   (measured in docs/bench-kvbuild.md). Pass 0 for the fst package's
+   default, or a row count.
+
+PROGRESS
+   On a terminal, a progress line on stderr shows the phase, lines and bytes
+   done, the rate and an ETA. At the end one summary line goes to stderr
+   (keys, duplicates resolved, lines skipped, sizes, time, peak memory);
+   --quiet turns both off. Standard output is not used.
+
+ERRORS AND EXIT STATUS
+   0    the dictionary was written
+   1    invalid input: "FILE:LINE: no TAB between key and value";
+        "FILE:LINE: key is N bytes, longer than the 65535 bytes the format
+        can hold"; "FILE:LINE: bad escape in key|value" (--unescape);
+        "duplicate key K at FILE:LINE and FILE:LINE" (--duplicates error);
+        "FILE:LINE: value V is not a decimal int64" and "FILE:LINE: sum for
+        key K overflows int64" (--duplicates sum); "FILE:LINE: input is not
+        sorted in byte order" (--sorted)
+   2    usage: a bad flag or size, no INPUT, no -o; "target already exists"
+        (pass --force to replace a dictionary; kvbuild never replaces a
+        file or a non-empty directory that is not a dictionary)
+   3    I/O: an input cannot be opened or read (including corrupt .gz or
+        .zst data); "disk full" writing run files (free space or choose
+        another --tmp-dir) or the dictionary
+   130  interrupted by Ctrl-C or SIGTERM: temporary files removed, DICT
+        untouched`
+
+// run is main without the process: tests call it in-process.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runIO(ctx, args, os.Stdin, stdout, stderr)
+}
+
+// exitError carries an exit code out of the cli Action.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func runIO(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	app := newApp(stdin, stdout, stderr)
+	err := app.RunContext(ctx, args)
+	if err == nil {
+		return exitOK
+	}
+	code := exitUsage
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code = ee.code
+	}
+	fmt.Fprintf(stderr, "kvbuild: %v\n", err)
+	return code
+}
+
+func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
+	return &cli.App{
+		Name:            "kvbuild",
+		Usage:           "compile unsorted key<TAB>value lines into a kvdict dictionary",
+		UsageText:       "kvbuild [flags] -o DICT INPUT...",
+		Description:     description,
+		Version:         version,
+		HideHelpCommand: true,
+		Writer:          stdout,
+		ErrWriter:       stderr,
+		ExitErrHandler:  func(*cli.Context, error) {}, // run maps errors to exit codes
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the dictionary directory `DICT`", Required: true},
+			&cli.BoolFlag{Name: "force", Usage: "replace an existing dictionary at DICT (atomically)"},
+			&cli.StringFlag{Name: "memory", Usage: "memory budget, e.g. 512M, 2G (default: 1/4 of RAM, 256M..4G)"},
+			&cli.IntFlag{Name: "threads", Usage: "parse/sort workers and output partitions (default: all cores)"},
+			&cli.StringFlag{Name: "tmp-dir", Usage: "where to spill sorted runs (default: the directory of DICT)"},
+			&cli.BoolFlag{Name: "keep-tmp", Usage: "keep the temporary run files"},
+			&cli.BoolFlag{Name: "sorted", Usage: "input is already in byte order: check it instead of sorting"},
+			&cli.StringFlag{Name: "duplicates", Value: "last", Usage: "duplicate keys: last, first, error, sum, count or concat"},
+			&cli.StringFlag{Name: "separator", Value: ",", Usage: "separator for --duplicates concat (\\t \\n \\r \\\\ decoded)"},
+			&cli.BoolFlag{Name: "unescape", Usage: "decode \\t \\n \\r \\\\ in keys and values"},
+			&cli.BoolFlag{Name: "skip-invalid", Usage: "skip invalid lines (reported at the end) instead of failing"},
+			&cli.IntFlag{Name: "registry", Value: -1, Usage: "vellum registry rows (suffix sharing): -1 = off, the fastest build; 0 = the fst package default (10000); bigger = a slightly smaller FST, a much slower build"},
+			&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile (development)"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress line and no summary"},
+		},
+		Action: func(c *cli.Context) error { return action(c, stdin, stderr) },
+	}
+}
+
+func usageErr(format string, a ...any) error {
+	return &exitError{exitUsage, fmt.Errorf(format, a...)}
+}
+
+func action(c *cli.Context, stdin io.Reader, stderr io.Writer) error {
+	start := time.Now()
+	if p := c.String("cpuprofile"); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			return usageErr("--cpuprofile: %v", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return usageErr("--cpuprofile: %v", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	out := c.String("output")
+	if c.NArg() == 0 {
+		return usageErr("no INPUT given (use - for standard input)")
+	}
+	pol, err := extsort.ParsePolicy(c.String("duplicates"))
+	if err != nil {
+		return usageErr("--duplicates: %v", err)
+	}
+	sep, ok := unescapeArg(c.String("separator"))
+	if !ok {
+		return usageErr("--separator: bad escape (only \\t \\n \\r \\\\)")
+	}
+	mem := extsort.DefaultMemory()
+	if s := c.String("memory"); s != "" {
+		if mem, err = parseSize(s); err != nil {
+			return usageErr("--memory: %v", err)
+		}
+	}
+	threads := c.Int("threads")
+	if threads < 0 {
+		return usageErr("--threads must be positive")
+	}
+	if threads == 0 {
+		threads = runtime.NumCPU()
+	}
+	tmpDir := c.String("tmp-dir")
+	if tmpDir == "" {
+		tmpDir = filepath.Dir(filepath.Clean(out))
+	}
+	nstdin := 0
+	var inputs []extsort.Input
+	for _, a := range c.Args().Slice() {
+		if a == "-" {
+			if nstdin++; nstdin > 1 {
+				return usageErr("- (standard input) given more than once")
+			}
+		}
+		inputs = append(inputs, extsort.FileInput(a, stdin))
+	}
+	// The memory limit makes the Go collector work to keep the heap inside
+	// the budget; the pipeline sizes its buffers to fit under it.
+	debug.SetMemoryLimit(mem)
+
+	var fopts *fst.BuilderOptions
+	if r := c.Int("registry"); r != 0 {
+		fopts = &fst.BuilderOptions{RegistryTableSize: r}
+	}
+	bopts := &builder.Options{
+		Force: c.Bool("force"),
+		FST:   fopts,
+		Tool:  version,
+		Build: map[string]string{
+			"duplicates": pol.String(),
+			"sorted":     strconv.FormatBool(c.Bool("sorted")),
+			"unescape":   strconv.FormatBool(c.Bool("unescape")),
+			"memory":     formatBytes(mem),
+			"threads":    strconv.Itoa(threads),
+		},
+	}
+	if pol == extsort.Concat {
+		bopts.Build["separator"] = strconv.Quote(string(sep))
+	}
+	if r := c.Int("registry"); r != 0 {
+		bopts.Build["registry"] = strconv.Itoa(r)
+	}
+	b, err := builder.Create(out, bopts)
+	if err != nil {
+		if errors.Is(err, builder.ErrExists) || errors.Is(err, builder.ErrNotDict) {
+			return &exitError{exitUsage, err}
+		}
+		return &exitError{exitIO, err}
+	}
+	defer b.Abort() // no-op after Commit
+
+	prog := new(extsort.Progress)
+	quiet := c.Bool("quiet")
+	var bar *progressBar
+	if !quiet && isTerminal(stderr) {
+		bar = startProgress(stderr, prog, start)
+	}
+	st, err := extsort.Build(c.Context, inputs, builderSink{b}, &extsort.Options{
+		Memory:      mem,
+		Threads:     threads,
+		TmpDir:      tmpDir,
+		KeepTmp:     c.Bool("keep-tmp"),
+		Sorted:      c.Bool("sorted"),
+		Duplicates:  pol,
+		Separator:   sep,
+		Unescape:    c.Bool("unescape"),
+		SkipInvalid: c.Bool("skip-invalid"),
+		Progress:    prog,
+	})
+	if err == nil {
+		_, err = b.Commit()
+	}
+	bar.stop()
+	if err != nil {
+		return classify(c.Context, err)
+	}
+	if !quiet {
+		fmt.Fprintln(stderr, summary(out, st, time.Since(start)))
+		if st.Skipped > 0 {
+			fmt.Fprintf(stderr, "kvbuild: skipped %d invalid line(s); the first:\n", st.Skipped)
+			for _, le := range st.FirstSkips {
+				fmt.Fprintf(stderr, "  %s\n", le.Error())
+			}
+		}
+	}
+	return nil
+}
+
+// classify maps a build error to an exit code.
+func classify(ctx context.Context, err error) error {
+	switch {
+	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+		return &exitError{exitInterrupted, errors.New("interrupted: temporary files removed, nothing written")}
+	case errors.Is(err, extsort.ErrInvalidInput):
+		return &exitError{exitInput, fmt.Errorf("%w; nothing written", err)}
+	case errors.Is(err, extsort.ErrDiskFull):
+		return &exitError{exitIO, err}
+	}
+	return &exitError{exitIO, err}
+}
+
+// builderSink adapts *builder.Builder to extsort.Sink.
+type builderSink struct{ b *builder.Builder }
+
+func (s builderSink) NewPartition() (extsort.PartitionWriter, error) {
+	p, err := s.b.NewPartition()
+	if err != nil {
+		return nil, err
+	}
+	if testHookAdd != nil {
+		return hookedPartition{p}, nil
+	}
+	return p, nil
+}
+
+// testHookAdd, if set (by tests), runs before every key is written.
+var testHookAdd func()
+
+type hookedPartition struct{ *builder.Partition }
+
+func (h hookedPartition) Add(k, v []byte) error {
+	testHookAdd()
+	return h.Partition.Add(k, v)
+}
+
+// parseSize parses 123, 512K, 512M, 2G, 1T (powers of 1024; an optional
+// trailing B or iB is accepted).
+func parseSize(s string) (int64, error) {
+	t := strings.TrimSpace(strings.ToUpper(s))
+	t = strings.TrimSuffix(strings.TrimSuffix(t, "B"), "I")
+	mult := int64(1)
+	if n := len(t); n > 0 {
+		switch t[n-1] {
+		case 'K':
+			mult = 1 << 10
+		case 'M':
+			mult = 1 << 20
+		case 'G':
+			mult = 1 << 30
+		case 'T':
+			mult = 1 << 40
+		}
+		if mult > 1 {
+			t = t[:n-1]
+		}
+	}
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || v <= 0 || v*float64(mult) > 1<<62 {
+		return 0, fmt.Errorf("bad size %q (want e.g. 512M, 2G)", s)
+	}
+	return int64(v * float64(mult)), nil
+}
+
+func unescapeArg(s string) ([]byte, bool) {
+	var out []byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '\\' {
+			if i++; i == len(s) {
+				return nil, false
+			}
+			switch s[i] {
+			case 't':
+				c = '\t'
+			case 'n':
+				c = '\n'
+			case 'r':
+				c = '\r'
+			case '\\':
+				c = '\\'
+			default:
+				return nil, false
+			}
+		}
+		out = append(out, c)
+	}
+	if out == nil {
+		out = []byte{}
+	}
+	return out, true
+}
+
+func summary(out string, st *extsort.Stats, d time.Duration) string {
+	size := dirSize(out)
+	rate := float64(st.Keys) / d.Seconds()
+	return fmt.Sprintf("kvbuild: wrote %s: %d keys from %d lines (%d duplicates resolved, %d lines skipped) in %.1fs (%.2fM keys/s); input %s, dictionary %s, spilled %s in %d runs; %d partitions; peak memory %s (budget %s)",
+		out, st.Keys, st.Lines, st.Duplicates, st.Skipped, d.Seconds(), rate/1e6,
+		formatBytes(st.InputBytes), formatBytes(size), formatBytes(st.SpillBytes), st.Spilled, st.Partitions,
+		formatBytes(extsort.PeakRSS()), formatBytes(st.MemoryLimit))
+}
+
+func dirSize(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}
+
+func formatBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 4; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
+}

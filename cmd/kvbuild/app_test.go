@@ -1,0 +1,255 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/kvdict/kvdict/reader"
+)
+
+// kvbuild runs the app in-process and returns its exit code and stderr.
+func kvbuild(t *testing.T, ctx context.Context, stdin string, args ...string) (int, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := runIO(ctx, append([]string{"kvbuild"}, args...), strings.NewReader(stdin), &out, &errb)
+	if out.Len() > 0 && !strings.Contains(strings.Join(args, " "), "-h") {
+		t.Errorf("unexpected stdout: %q", out.String())
+	}
+	return code, errb.String()
+}
+
+func writeFile(t *testing.T, dir, name, data string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// dump reads a dictionary back as "k=v" lines.
+func dump(t *testing.T, path string) string {
+	t.Helper()
+	d, err := reader.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var b strings.Builder
+	it := d.All()
+	defer it.Close()
+	for it.Next() {
+		fmt.Fprintf(&b, "%s=%s\n", it.Key(), it.Value())
+	}
+	if err := it.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// Ensure a build from two files and stdin applies the default policy
+// (later file wins) and is readable.
+func TestRun_Build(t *testing.T) {
+	dir := t.TempDir()
+	a := writeFile(t, dir, "a.tsv", "b\t1\na\t1\r\n\nc\tx\ty\n")
+	b := writeFile(t, dir, "b.tsv", "a\t2\nd\t4")
+	out := filepath.Join(dir, "dict")
+	code, stderr := kvbuild(t, context.Background(), "e\t5\na\t3\n", "-o", out, a, b, "-")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if got, want := dump(t, out), "a=3\nb=1\nc=x\ty\nd=4\ne=5\n"; got != want {
+		t.Fatalf("got\n%s\nwant\n%s", got, want)
+	}
+	if !strings.Contains(stderr, "5 keys from 7 lines (2 duplicates resolved, 0 lines skipped)") {
+		t.Errorf("summary: %s", stderr)
+	}
+	// --quiet prints nothing; --force replaces.
+	code, stderr = kvbuild(t, context.Background(), "", "-q", "--force", "--duplicates", "concat", "--separator", `\t`, "-o", out, a, b)
+	if code != 0 || stderr != "" {
+		t.Fatalf("exit %d: %q", code, stderr)
+	}
+	if got, want := dump(t, out), "a=1\t2\nb=1\nc=x\ty\nd=4\n"; got != want {
+		t.Fatalf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+// Ensure the spill path through the CLI, with a tiny --memory and the count
+// policy, matches the expected counts.
+func TestRun_SpillCount(t *testing.T) {
+	dir := t.TempDir()
+	var in strings.Builder
+	for i := 0; i < 30000; i++ {
+		fmt.Fprintf(&in, "key%05d\tv\n", i%7000)
+	}
+	p := writeFile(t, dir, "in.tsv", in.String())
+	out := filepath.Join(dir, "dict")
+	code, stderr := kvbuild(t, context.Background(), "", "--memory", "1K", "--threads", "2", "--duplicates", "count", "-o", out, p)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	d, err := reader.Open(out, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if d.Len() != 7000 {
+		t.Fatalf("%d keys", d.Len())
+	}
+	for _, k := range []string{"key00000", "key01999", "key06999"} {
+		v, err := d.Get([]byte(k))
+		want := "5"
+		if k == "key06999" {
+			want = "4"
+		}
+		if err != nil || string(v) != want {
+			t.Errorf("%s: %q %v", k, v, err)
+		}
+	}
+	if !strings.Contains(stderr, "runs") || strings.Contains(stderr, "spilled 0 B") {
+		t.Errorf("expected spilled runs: %s", stderr)
+	}
+	assertNoTemp(t, dir)
+}
+
+// assertNoTemp checks that only inputs and dictionaries remain in dir.
+func assertNoTemp(t *testing.T, dir string) {
+	t.Helper()
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".") {
+			t.Errorf("temporary file left: %s", e.Name())
+		}
+	}
+}
+
+// Ensure each failure has its exit code and message, and that a failed
+// build leaves no dictionary and no temporary files.
+func TestRun_Errors(t *testing.T) {
+	dir := t.TempDir()
+	good := writeFile(t, dir, "good.tsv", "a\t1\n")
+	bad := writeFile(t, dir, "bad.tsv", "a\t1\nnotab\n")
+	dup := writeFile(t, dir, "dup.tsv", "a\t1\nb\t2\na\t3\n")
+	unsorted := writeFile(t, dir, "uns.tsv", "b\t1\na\t2\n")
+	existing := filepath.Join(dir, "existing")
+	if code, stderr := kvbuild(t, context.Background(), "", "-o", existing, good); code != 0 {
+		t.Fatal(stderr)
+	}
+	cases := []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"no-output", []string{good}, exitUsage, `Required flag "output" not set`},
+		{"no-input", []string{"-o", filepath.Join(dir, "x")}, exitUsage, "no INPUT given"},
+		{"bad-policy", []string{"--duplicates", "max", "-o", filepath.Join(dir, "x"), good}, exitUsage, `unknown duplicate policy "max"`},
+		{"bad-memory", []string{"--memory", "lots", "-o", filepath.Join(dir, "x"), good}, exitUsage, `--memory: bad size "lots"`},
+		{"exists", []string{"-o", existing, good}, exitUsage, "target already exists"},
+		{"not-a-dict", []string{"--force", "-o", good, good}, exitUsage, "is not a kvdict dictionary"},
+		{"bad-line", []string{"-o", filepath.Join(dir, "x"), good, bad}, exitInput, "bad.tsv:2: no TAB between key and value; nothing written"},
+		{"bad-line-force", []string{"--force", "-o", existing, bad}, exitInput, "bad.tsv:2: no TAB"},
+		{"duplicate", []string{"--duplicates", "error", "-o", filepath.Join(dir, "x"), dup}, exitInput, `duplicate key "a" at ` + dup + `:1 and ` + dup + `:3`},
+		{"unsorted", []string{"--sorted", "-o", filepath.Join(dir, "x"), unsorted}, exitInput, unsorted + ":2: input is not sorted in byte order"},
+		{"sum", []string{"--duplicates", "sum", "-o", filepath.Join(dir, "x"), good, bad}, exitInput, "no TAB"},
+		{"missing-input", []string{"-o", filepath.Join(dir, "x"), filepath.Join(dir, "nope.tsv")}, exitIO, "no such file"},
+		{"bad-gzip", []string{"-o", filepath.Join(dir, "x"), writeFile(t, dir, "bad.gz", "\x1f\x8b\x08garbage")}, exitIO, "gzip"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, stderr := kvbuild(t, context.Background(), "", c.args...)
+			if code != c.code || !strings.Contains(stderr, c.msg) {
+				t.Fatalf("exit %d, stderr %q; want %d and %q", code, stderr, c.code, c.msg)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "x")); err == nil {
+				t.Fatal("a failed build left a dictionary")
+			}
+			if got := dump(t, existing); got != "a=1\n" {
+				t.Fatalf("previous dictionary changed: %q", got)
+			}
+			assertNoTemp(t, dir)
+		})
+	}
+}
+
+// Ensure --skip-invalid reports the count and the first bad lines.
+func TestRun_SkipInvalid(t *testing.T) {
+	dir := t.TempDir()
+	p := writeFile(t, dir, "in.tsv", "a\t1\nbad\nb\\q\t2\n")
+	code, stderr := kvbuild(t, context.Background(), "", "--skip-invalid", "--unescape", "-o", filepath.Join(dir, "d"), p)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"1 keys from 3 lines", "2 lines skipped", "skipped 2 invalid line(s)", p + ":2: no TAB", p + ":3: bad escape in key"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+}
+
+// Ensure an interrupted build (context cancelled in the merge) exits 130,
+// leaves the previous dictionary intact and removes every temporary file.
+func TestRun_Interrupted(t *testing.T) {
+	dir := t.TempDir()
+	var in strings.Builder
+	for i := 0; i < 50000; i++ {
+		fmt.Fprintf(&in, "key%07d\tvalue %d\n", (i*7919)%50000, i)
+	}
+	p := writeFile(t, dir, "in.tsv", in.String())
+	out := filepath.Join(dir, "dict")
+	if code, stderr := kvbuild(t, context.Background(), "", "-o", out, writeFile(t, dir, "old.tsv", "old\tdict\n")); code != 0 {
+		t.Fatal(stderr)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var n atomic.Int64
+	testHookAdd = func() {
+		if n.Add(1) == 1000 {
+			cancel()
+		}
+	}
+	defer func() { testHookAdd = nil }()
+	code, stderr := kvbuild(t, ctx, "", "--force", "--memory", "1K", "-o", out, p)
+	if code != exitInterrupted || !strings.Contains(stderr, "interrupted") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if n.Load() < 1000 {
+		t.Fatal("not cancelled in the merge")
+	}
+	if got := dump(t, out); got != "old=dict\n" {
+		t.Fatalf("previous dictionary changed: %q", got)
+	}
+	assertNoTemp(t, dir)
+}
+
+// Ensure --help documents the input rules, the policies and the errors.
+func TestRun_Help(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := runIO(context.Background(), []string{"kvbuild", "--help"}, nil, &out, &errb); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"kvbuild [flags] -o DICT INPUT...", "INPUT RULES", "--skip-invalid", "concat", "EXIT STATUS", "130", "--tmp-dir", "--registry"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("help lacks %q", want)
+		}
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for s, want := range map[string]int64{"512M": 512 << 20, "2G": 2 << 30, "2GiB": 2 << 30, "1.5g": 3 << 29, "4096": 4096, "64k": 64 << 10} {
+		if got, err := parseSize(s); err != nil || got != want {
+			t.Errorf("%s: %d %v", s, got, err)
+		}
+	}
+	for _, s := range []string{"", "G", "-1G", "x", "0"} {
+		if _, err := parseSize(s); err == nil {
+			t.Errorf("%q accepted", s)
+		}
+	}
+}
