@@ -50,7 +50,7 @@ func getCommand() *cli.Command {
 	}
 }
 
-func runGet(c *cli.Context) (err error) {
+func runGet(c *cli.Context) error {
 	p, err := newPrinter(c)
 	if err != nil {
 		return err

@@ -33,6 +33,7 @@ func TestGet(t *testing.T) {
 		{name: "dictionary does not exist", args: []string{"get", "$MISSING", "apple"}},
 		{name: "not a dictionary", args: []string{"get", "$NOTDICT", "apple"}},
 		{name: "bad magic", args: []string{"get", "$BADMAGIC", "apple"}},
+		{name: "a newer format version", args: []string{"get", "$NEWER", "apple"}},
 		{name: "truncated file: open fails", args: []string{"get", "$TRUNCATED", "apple"}},
 		{name: "empty dictionary", args: []string{"get", "$EMPTY", "apple"}},
 	})

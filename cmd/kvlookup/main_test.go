@@ -121,6 +121,7 @@ func buildParts(dir, name string, ps []pair, n int) (string, error) {
 //	$BADRECORD a copy of $DICT whose last value record has a length that
 //	           runs past the end of the value log
 //	$TRUNCATED a copy of $DICT whose value log lost its last byte
+//	$NEWER     a copy of $DICT whose MANIFEST claims format version 2
 //	$NOTDICT   a directory holding a TSV file, not a dictionary
 //	$MISSING   a path that does not exist
 func fixtures(t testing.TB) map[string]string {
@@ -133,6 +134,7 @@ func fixtures(t testing.TB) map[string]string {
 		"$DICT":      filepath.Join(fixtureDir, "fruit.kvd"),
 		"$EMPTY":     filepath.Join(fixtureDir, "empty.kvd"),
 		"$PARTS":     filepath.Join(fixtureDir, "parts.kvd"),
+		"$NEWER":     filepath.Join(fixtureDir, "newer.kvd"),
 		"$CORRUPT":   filepath.Join(fixtureDir, "corrupt.kvd"),
 		"$BADMAGIC":  filepath.Join(fixtureDir, "badmagic.kvd"),
 		"$TRUNCATED": filepath.Join(fixtureDir, "truncated.kvd"),
@@ -179,6 +181,13 @@ func makeFixtures() error {
 		return err
 	}
 	if err := truncate(filepath.Join(fixtureDir, "truncated.kvd"), ".vlog"); err != nil {
+		return err
+	}
+	// MANIFEST bytes 8:12 are its version (little-endian): make it 2.
+	if _, err := build(fixtureDir, "newer.kvd", fruitPairs()); err != nil {
+		return err
+	}
+	if err := patchFile(filepath.Join(fixtureDir, "newer.kvd", "MANIFEST"), 8, 2); err != nil {
 		return err
 	}
 	if err := os.Mkdir(filepath.Join(fixtureDir, "notdict"), 0o755); err != nil {
@@ -228,6 +237,16 @@ func patchLastRecord(dir string, fromEnd int, b byte) error {
 	}
 	data[len(data)-fromEnd] = b
 	return os.WriteFile(names[0], data, 0o644)
+}
+
+// patchFile sets the byte at off of the file name to b.
+func patchFile(name string, off int, b byte) error {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return err
+	}
+	data[off] = b
+	return os.WriteFile(name, data, 0o644)
 }
 
 // truncate removes the last byte of the first file in dir whose name ends
