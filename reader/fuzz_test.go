@@ -3,7 +3,9 @@ package reader_test
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/kvdict/kvdict/internal/testutil"
 	"github.com/kvdict/kvdict/reader"
@@ -11,7 +13,8 @@ import (
 
 // FuzzOpen feeds arbitrary bytes as each of a dictionary's three files and
 // checks that Open, Get, every iterator and Verify return errors instead of
-// panicking or hanging. Seeds are the files of a real dictionary
+// panicking or hanging. Run it with -fuzzminimizetime 50x on a busy machine:
+// minimizing an input runs it thousands of times. Seeds are the files of a real dictionary
 // (testdata/dict-v1, checked in) plus a fresh one.
 func FuzzOpen(f *testing.F) {
 	seed := func(dir string) {
@@ -29,6 +32,13 @@ func FuzzOpen(f *testing.F) {
 	seed(testutil.MustBuild(f, testutil.RandomKVs(30, 5), 1, nil))
 	probe := [][]byte{nil, {}, []byte("a"), []byte("https://"), {0xff, 0xff}}
 	f.Fuzz(func(t *testing.T, man, fstData, logData []byte) {
+		// A hang is a bug too: crash with every goroutine's stack so the
+		// fuzzer records the input.
+		watchdog := time.AfterFunc(20*time.Second, func() {
+			buf := make([]byte, 1<<20)
+			panic("FuzzOpen: one input ran over 20s:\n" + string(buf[:runtime.Stack(buf, true)]))
+		})
+		defer watchdog.Stop()
 		dir := t.TempDir()
 		for i, b := range [][]byte{man, fstData, logData} {
 			if err := os.WriteFile(filepath.Join(dir, dictFiles[i]), b, 0o644); err != nil {
