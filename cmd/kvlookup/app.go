@@ -115,7 +115,13 @@ ERRORS
       regex: EXPR is not a supported pattern; see "kvlookup regex --help".
    invalid fuzzy search: ... (exit 2)
       fuzzy: the distance is out of range or TERM is too long.
+   invalid value "X" for flag -NAME: parse error (exit 2)
+      The flag takes a number (--limit, -n, --seed, --distance).
+   flag needs an argument: -NAME (exit 2)
+      A flag that takes a value was the last word of the command line.
    -n must be at least 1 / --limit must not be negative (exit 2)
+   unsupported shell "X" (exit 2)
+      completion: only bash and zsh scripts are provided.
    reading stdin: ... / writing output: ... (exit 4)
       An I/O error outside the dictionary, such as a full disk.
    interrupted (exit 130)
@@ -284,7 +290,10 @@ func interspersed(app *cli.App, args []string) []string {
 			i = len(args)
 		case isFlag(a):
 			out = append(out, a)
-			if takesValue(cmd.Flags, a) && i+1 < len(args) {
+			if takesValue(cmd.Flags, a) {
+				if i+1 == len(args) {
+					return out // last: the parser reports "flag needs an argument"
+				}
 				i++
 				out = append(out, args[i])
 			}

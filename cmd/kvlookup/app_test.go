@@ -50,6 +50,7 @@ func TestInterspersed(t *testing.T) {
 		{[]string{"k", "get", "D", "--", "-x", "--escape"}, []string{"k", "get", "--", "D", "-x", "--escape"}},
 		{[]string{"k", "fuzzy", "D", "t", "-d=2"}, []string{"k", "fuzzy", "-d=2", "D", "t"}},
 		{[]string{"k", "get", "D", "-"}, []string{"k", "get", "D", "-"}},
+		{[]string{"k", "get", "D", "--format"}, []string{"k", "get", "--format"}},
 		{[]string{"k", "nosuch", "D", "--x"}, []string{"k", "nosuch", "D", "--x"}},
 	} {
 		if got := interspersed(app, tc.in); !slices.Equal(got, tc.want) {

@@ -9,6 +9,7 @@ func TestDump(t *testing.T) {
 		{name: "dump --limit", args: []string{"dump", "$DICT", "--limit", "12"}},
 		{name: "dump --escape", args: []string{"dump", "--escape", "$DICT", "-l", "12"}},
 		{name: "dump json", args: []string{"dump", "--format", "json", "$DICT", "--limit", "12"}},
+		{name: "dump, --limit not a number", args: []string{"dump", "$DICT", "--limit", "ten"}},
 		{name: "dump, negative --limit", args: []string{"dump", "$DICT", "--limit", "-1"}},
 		{name: "dump, empty dictionary", args: []string{"dump", "$EMPTY"}},
 	})

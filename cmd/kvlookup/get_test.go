@@ -29,6 +29,7 @@ func TestGet(t *testing.T) {
 		{name: "batch mode, all found", args: []string{"get", "$DICT"}, stdin: "user:0001\nuser:0002\n"},
 		{name: "missing DICT", args: []string{"get"}},
 		{name: "bad --format", args: []string{"get", "--format", "xml", "$DICT", "apple"}},
+		{name: "a flag without its value", args: []string{"get", "$DICT", "apple", "--format"}},
 		{name: "unknown flag", args: []string{"get", "--frobnicate", "$DICT", "apple"}},
 		{name: "dictionary does not exist", args: []string{"get", "$MISSING", "apple"}},
 		{name: "not a dictionary", args: []string{"get", "$NOTDICT", "apple"}},
