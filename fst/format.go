@@ -45,8 +45,32 @@ import (
 //	20:24   CRC-32C of footer bytes 0:20
 //	24:32   magic "kvdFST\x00\x00"
 //
-// The exact bytes of a three-key file are pinned by TestGolden against
-// testdata/golden-v1.fst.
+// # Worked example
+//
+// testdata/golden-v1.fst holds cat=5, cats=2^40, dog=2 (108 bytes). Body
+// offsets are file offsets minus 16; a state's address is the body offset
+// of its last byte, and vellum writes a state's fields backwards from it.
+//
+//	file   body
+//	00-0f         frame header: 6b76644653540000 "kvdFST\0\0", 01000000 v1, 00000000 flags
+//	10-1f  00-0f  vellum header: 0100000000000000 version 1, 0000000000000000 type 0
+//	20-2d  10-1d  state 29, reached by "cat": 00 00 00 00 00 | fb ff ff ff ff | 00 | 73 | 15 | 41
+//	              final output 0 (5 B), output of 's' 2^40-5 (5 B), 's' goes to
+//	              address 0 (the final state with no transitions), input 's',
+//	              sizes (address 1 B, outputs 5 B), 0x41 = final, 1 transition
+//	2e     1e     state 30: c1 = one transition 't' (common byte 1) to the state just below (29)
+//	2f     1f     state 31: c5 = one transition 'a' to 30
+//	30-32  20-22  state 34: 00 10 97 = one transition 'g' (common byte 0x17) to address 0
+//	33     23     state 35: c4 = one transition 'o' to 34
+//	34-3b  24-2b  root 43: 02 05 | 01 05 | 64 63 | 11 | 02 = outputs 2 ('d') and 5 ('c'),
+//	              address deltas 1 ('d': 36-1=35) and 5 ('c': 36-5=31), inputs "dc"
+//	              (all in reverse order), sizes 1 B and 1 B, 0x02 = not final, 2 transitions
+//	3c-4b  2c-3b  vellum footer: 0300000000000000 3 keys, 2b00000000000000 root 43
+//	4c-6b         frame footer: count 3, body length 60, body CRC da53c1ee,
+//	              footer CRC 3cfb61d1, "kvdFST\0\0"
+//
+// Outputs add up along the path: cat = 5+0+0+0, cats = 5 + (2^40-5), dog
+// = 2. TestGolden pins these exact bytes.
 
 // Magic is the first (and last) 8 bytes of every FST file.
 const Magic = "kvdFST\x00\x00"
