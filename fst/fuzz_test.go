@@ -56,4 +56,3 @@ func frameBody(body []byte) []byte {
 	b = append(b, body...)
 	return frame.AppendFooter(b, fst.Magic, frame.Footer{Count: count, BodyLen: uint64(len(body)), BodyCRC: crc32.Checksum(b, frame.Table)})
 }
-
