@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -98,10 +99,7 @@ func infoTSV(p *printer, path string, d *reader.Dict) error {
 	for _, pt := range m.Partitions {
 		size += pt.FST.Size + pt.Log.Size
 	}
-	features := strings.Join(m.Features, ",")
-	if features == "" {
-		features = "-"
-	}
+	features := cmp.Or(strings.Join(m.Features, ","), "-")
 	kv := func(name string, v any) { fmt.Fprintf(p.w, "%s\t%v\n", name, v) }
 	kv("path", path)
 	kv("format_version", m.FormatVersion)
@@ -112,7 +110,7 @@ func infoTSV(p *printer, path string, d *reader.Dict) error {
 	kv("partitions", len(m.Partitions))
 	kv("size", fmt.Sprintf("%d (%s)", size, humanBytes(size)))
 	kv("created", m.Created.UTC().Format(time.RFC3339))
-	kv("tool", m.Tool)
+	kv("tool", cmp.Or(m.Tool, "-"))
 	for _, k := range slices.Sorted(maps.Keys(m.Build)) {
 		kv("build."+k, m.Build[k])
 	}
