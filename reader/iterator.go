@@ -25,7 +25,8 @@ type Iterator struct {
 	p     *part // partition of cur
 	key   []byte
 	off   uint64
-	valid bool // key and off hold a current item
+	valid bool   // key and off hold a current item
+	n     uint64 // keys yielded from cur
 	err   error
 	done  bool
 }
@@ -140,9 +141,15 @@ func (it *Iterator) Next() bool {
 				it.fail(it.p.fstName, err)
 				break
 			}
-			it.cur = cur
+			it.cur, it.n = cur, 0
 		}
 		if it.cur.Next() {
+			// A damaged FST can hold a cycle; a partition never has more
+			// keys than its manifest entry says.
+			if it.n++; it.n > it.p.keys {
+				it.fail(it.p.fstName, fmt.Errorf("%w: iteration yields more keys than the %d the MANIFEST records", ErrCorrupt, it.p.keys))
+				break
+			}
 			it.key, it.off, it.valid = it.cur.Key(), it.cur.Value(), true
 			return true
 		}

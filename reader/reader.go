@@ -32,6 +32,7 @@ type Dict struct {
 // part is one open partition: its key range, FST and value log.
 type part struct {
 	first, last []byte
+	keys        uint64
 	fst         *fst.FST
 	log         *valuelog.Log
 	fstFile     *mmapfile.File
@@ -78,7 +79,7 @@ func Open(path string, opts *Options) (*Dict, error) {
 }
 
 func openPart(dir string, mp *manifest.Partition, advice Advice) (p part, err error) {
-	p = part{first: mp.FirstKey, last: mp.LastKey, fstName: mp.FST.Name, logName: mp.Log.Name}
+	p = part{first: mp.FirstKey, last: mp.LastKey, keys: mp.Keys, fstName: mp.FST.Name, logName: mp.Log.Name}
 	if p.fstFile, err = mapChecked(dir, mp.FST, advice); err != nil {
 		return p, err
 	}
