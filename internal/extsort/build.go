@@ -45,6 +45,7 @@ func Build(ctx context.Context, inputs []Input, sink Sink, opts *Options) (*Stat
 	b.parser = &lineParser{names: names, unescape: o.Unescape, skip: o.SkipInvalid, skips: &b.skips}
 	b.stats.MemoryLimit = o.Memory
 	defer b.removeTmp()
+	defer b.release()
 	var err error
 	if o.Sorted {
 		err = b.sorted(ctx)
@@ -126,9 +127,13 @@ func (b *build) worker(ctx context.Context, chunks chan *chunk, budget int64) er
 	var rb *runBuf
 	var sw *spillWriter
 	var recs, lines int64
+	kept := false
 	defer func() {
 		b.records.Add(recs)
 		b.lines.Add(lines)
+		if !kept {
+			rb.release()
+		}
 	}()
 	spill := func() error {
 		rb.sort()
@@ -177,6 +182,12 @@ func (b *build) worker(ctx context.Context, chunks chan *chunk, budget int64) er
 		}
 		if rb == nil {
 			rb = newRunBuf(budget)
+			if total := b.o.Progress.TotalBytes.Load(); total > 0 && len(c.data) > 0 {
+				// Known input size: reserve the entries this worker will
+				// probably need, from the first chunk's line length.
+				perLine := max(1, len(c.data)/(bytes.Count(c.data, nl)+1))
+				rb.reserve(total / int64(perLine) / int64(b.o.Threads) * 11 / 10)
+			}
 		}
 		n, err := b.parser.each(c, add)
 		lines += n
@@ -191,6 +202,7 @@ func (b *build) worker(ctx context.Context, chunks chan *chunk, budget int64) er
 		b.mu.Lock()
 		b.mems = append(b.mems, rb)
 		b.mu.Unlock()
+		kept = true
 	}
 	return nil
 }
@@ -212,7 +224,14 @@ func (b *build) nextRunPath() (string, error) {
 	return filepath.Join(b.tmp, fmt.Sprintf("run-%06d", b.nrun)), nil
 }
 
-// TempDir returns the private temporary directory, if one was made.
+// release frees the in-memory runs.
+func (b *build) release() {
+	for _, rb := range b.mems {
+		rb.release()
+	}
+	b.mems = nil
+}
+
 func (b *build) removeTmp() {
 	if b.tmp == "" || b.o.KeepTmp {
 		return

@@ -439,3 +439,27 @@ func TestSortEntries(t *testing.T) {
 		}
 	}
 }
+
+// Ensure the radix sort on prefixes sorts, including many equal bytes.
+func TestRadixSortPfx(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{0, 1, 31, 33, 1000, 100000} {
+		es := make([]entry, n)
+		for i := range es {
+			switch i % 3 {
+			case 0:
+				es[i].pfx = r.Uint64()
+			case 1:
+				es[i].pfx = r.Uint64() & 0xff00ff0000000000
+			default:
+				es[i].pfx = 0x6868747470733a2f | uint64(r.IntN(3))
+			}
+		}
+		radixSortPfx(es)
+		for i := 1; i < n; i++ {
+			if es[i-1].pfx > es[i].pfx {
+				t.Fatalf("n=%d: not sorted at %d", n, i)
+			}
+		}
+	}
+}

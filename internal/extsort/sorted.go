@@ -24,6 +24,12 @@ func (b *build) sorted(ctx context.Context) error {
 	}
 	jobs := make(chan job)
 	allocated := 0
+	var segs []*runBuf // every segment, released at the end
+	defer func() {
+		for _, rb := range segs {
+			rb.release()
+		}
+	}()
 	for range o.Threads {
 		g.go_(func(ctx context.Context) error {
 			for j := range jobs {
@@ -78,7 +84,9 @@ func (b *build) sorted(ctx context.Context) error {
 			default:
 			}
 			allocated++
-			return newRunBuf(budget), nil
+			rb := newRunBuf(budget)
+			segs = append(segs, rb)
+			return rb, nil
 		}
 		select {
 		case rb := <-free:
@@ -207,6 +215,7 @@ func (b *build) sorted(ctx context.Context) error {
 		if seg != nil || parts == 0 {
 			if seg == nil {
 				seg = newRunBuf(minRunBudget)
+				segs = append(segs, seg)
 			}
 			return ship()
 		}
