@@ -107,9 +107,9 @@ func mapChecked(dir string, fi manifest.FileInfo, advice Advice) (*mmapfile.File
 		}
 		return nil, fmt.Errorf("reader: %w", err)
 	}
-	if uint64(len(f.Data)) != fi.Size {
+	if size := uint64(len(f.Data)); size != fi.Size {
 		f.Close()
-		return nil, fmt.Errorf("reader: %s: %w: %d bytes, the MANIFEST says %d (truncated or replaced)", name, ErrCorrupt, len(f.Data), fi.Size)
+		return nil, fmt.Errorf("reader: %s: %w: %d bytes, the MANIFEST says %d (truncated or replaced)", name, ErrCorrupt, size, fi.Size)
 	}
 	if len(f.Data) >= frame.HeaderLen+frame.FooterLen {
 		ft := f.Data[len(f.Data)-frame.FooterLen:]
