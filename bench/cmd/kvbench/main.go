@@ -11,12 +11,14 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -105,6 +107,13 @@ func Main(args []string) error {
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
+	}
+	if slices.Contains(o.Systems, "kvbuild") {
+		bin, err := buildKVBuild(*data)
+		if err != nil {
+			return err
+		}
+		os.Setenv(systems.KVBuildEnv, bin) // children inherit it
 	}
 	run := &results.Run{
 		Command: "go run ./cmd/kvbench " + strings.Join(args, " "),
@@ -244,4 +253,43 @@ func machine() results.Machine {
 		m.Kernel = strings.TrimSpace(string(b))
 	}
 	return m
+}
+
+// buildKVBuild compiles the kvdict module's cmd/kvbuild into data/bin, so
+// the CLI measured is the one at the commit under test.
+func buildKVBuild(data string) (string, error) {
+	root, err := kvdictRoot()
+	if err != nil {
+		return "", err
+	}
+	bin, err := filepath.Abs(filepath.Join(data, "bin", "kvbuild"))
+	if err != nil {
+		return "", err
+	}
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/kvbuild")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building kvbuild in %s: %w: %s", root, err, out)
+	}
+	return bin, nil
+}
+
+// kvdictRoot finds the kvdict module's directory: the nearest parent of the
+// working directory whose go.mod declares github.com/kvdict/kvdict.
+func kvdictRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil &&
+			strings.HasPrefix(string(b), "module github.com/kvdict/kvdict\n") {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("cannot find the kvdict module (run kvbench from inside the repository, e.g. in bench/)")
+		}
+		dir = parent
+	}
 }

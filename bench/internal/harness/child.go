@@ -20,6 +20,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/kvdict/kvdict/bench/internal/systems"
 )
 
@@ -32,13 +34,21 @@ func IsChild() bool { return os.Getenv(ChildEnv) == "1" }
 // BuildOut is what a build child reports.
 type BuildOut struct {
 	Seconds float64 `json:"seconds"`
+	// PeakRSS is the build's peak RSS: this process's VmHWM, or that of
+	// the process the build ran (kvbuild) when larger.
+	PeakRSS int64 `json:"peak_rss"`
 }
 
 // QueryOut is what a query child reports (warm lookups and scans).
 type QueryOut struct {
-	OpenSec      float64   `json:"open_seconds"`
-	HitsPerSec   []float64 `json:"hits_per_sec"`
-	MissPerSec   []float64 `json:"misses_per_sec"`
+	OpenSec    float64   `json:"open_seconds"`
+	HitsPerSec []float64 `json:"hits_per_sec"`
+	MissPerSec []float64 `json:"misses_per_sec"`
+	// Per CPU-second of the measuring thread: less sensitive than the wall
+	// rates to other work on a shared machine.
+	HitsPerCPU   []float64 `json:"hits_per_cpu_sec"`
+	MissPerCPU   []float64 `json:"misses_per_cpu_sec"`
+	ScanPerCPU   []float64 `json:"scan_keys_per_cpu_sec"`
 	Hits2PerSec  []float64 `json:"hits_per_sec_2_goroutines"`
 	ScanPerSec   []float64 `json:"scan_keys_per_sec"`
 	AllocsPerGet float64   `json:"allocs_per_get"`
@@ -122,7 +132,26 @@ func childBuild(sys systems.System, cf childFlags) (*BuildOut, error) {
 	} else if err := sys.Build(cf.dir, cf.sorted, cf.raw); err != nil {
 		return nil, err
 	}
-	return &BuildOut{Seconds: time.Since(t0).Seconds()}, nil
+	sec := time.Since(t0).Seconds()
+	return &BuildOut{Seconds: sec, PeakRSS: max(selfHWM(), systems.LastBuildPeakRSS)}, nil
+}
+
+// selfHWM is this process's peak RSS (VmHWM in /proc/self/status). It is
+// used rather than the parent's getrusage(ru_maxrss) of the child, because
+// Linux folds the spawning process's RSS into the child's ru_maxrss at
+// exec (Go spawns with CLONE_VM), which would add the harness's own heap.
+func selfHWM() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmHWM:" {
+			v, _ := strconv.ParseInt(f[1], 10, 64)
+			return v * 1024
+		}
+	}
+	return 0
 }
 
 var sink int
@@ -191,30 +220,40 @@ func childQuery(sys systems.System, cf childFlags) (*QueryOut, error) {
 		}
 	}
 
-	rate := func(n int, f func() error) (float64, error) {
+	// The single-goroutine passes run on this locked thread, so its CPU
+	// clock measures them alone.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	rate := func(n int, f func() error) (wall, cpu float64, err error) {
+		c0 := threadCPU()
 		t := time.Now()
 		if err := f(); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
-		return float64(n) / time.Since(t).Seconds(), nil
+		wall = float64(n) / time.Since(t).Seconds()
+		if c := threadCPU() - c0; c > 0 {
+			cpu = float64(n) / c
+		}
+		return wall, cpu, nil
 	}
 	for range cf.reps {
-		r, err := rate(hits.Len(), func() error { _, err := lookups(g, hits, 0, hits.Len()); return err })
+		w, c, err := rate(hits.Len(), func() error { _, err := lookups(g, hits, 0, hits.Len()); return err })
 		if err != nil {
 			return nil, err
 		}
-		out.HitsPerSec = append(out.HitsPerSec, r)
-		r, err = rate(misses.Len(), func() error { _, err := lookups(g, misses, 0, misses.Len()); return err })
+		out.HitsPerSec, out.HitsPerCPU = append(out.HitsPerSec, w), append(out.HitsPerCPU, c)
+		w, c, err = rate(misses.Len(), func() error { _, err := lookups(g, misses, 0, misses.Len()); return err })
 		if err != nil {
 			return nil, err
 		}
-		out.MissPerSec = append(out.MissPerSec, r)
-		// Two goroutines, each with its own getter, each on half the keys.
-		r, err = rate(hits.Len(), func() error { return twoGoroutines(st, hits) })
+		out.MissPerSec, out.MissPerCPU = append(out.MissPerSec, w), append(out.MissPerCPU, c)
+		// Two goroutines, each with its own getter, each on half the keys
+		// (wall clock only).
+		w, _, err = rate(hits.Len(), func() error { return twoGoroutines(st, hits) })
 		if err != nil {
 			return nil, err
 		}
-		out.Hits2PerSec = append(out.Hits2PerSec, r)
+		out.Hits2PerSec = append(out.Hits2PerSec, w)
 	}
 	var m0, m1 runtime.MemStats
 	runtime.ReadMemStats(&m0)
@@ -226,6 +265,7 @@ func childQuery(sys systems.System, cf childFlags) (*QueryOut, error) {
 		out.AllocsPerGet = float64(m1.Mallocs-m0.Mallocs) / float64(hits.Len())
 	}
 	for range cf.reps {
+		c0 := threadCPU()
 		t := time.Now()
 		s := 0
 		n, err := st.Scan(func(k, v []byte) { s += len(k) + len(v) })
@@ -235,8 +275,20 @@ func childQuery(sys systems.System, cf childFlags) (*QueryOut, error) {
 		sink += s
 		out.ScanKeys = n
 		out.ScanPerSec = append(out.ScanPerSec, float64(n)/time.Since(t).Seconds())
+		if c := threadCPU() - c0; c > 0 {
+			out.ScanPerCPU = append(out.ScanPerCPU, float64(n)/c)
+		}
 	}
 	return out, nil
+}
+
+// threadCPU is the calling thread's CPU time in seconds.
+func threadCPU() float64 {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+		return 0
+	}
+	return float64(ts.Sec) + float64(ts.Nsec)/1e9
 }
 
 func twoGoroutines(st systems.Store, q *QueryFile) error {

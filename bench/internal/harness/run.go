@@ -45,8 +45,8 @@ func (o *Options) Logf(format string, args ...any) {
 }
 
 // child runs one measurement child and decodes its JSON into out; it
-// returns the child's peak RSS (getrusage ru_maxrss, which Linux keeps per
-// process: the child's own high-water mark, not the parent's).
+// returns the child's getrusage ru_maxrss, which on Linux also counts the
+// parent's RSS at the time of the exec (so builds report VmHWM instead).
 func (o *Options) child(out any, args ...string) (maxRSS int64, err error) {
 	cmd := exec.Command(o.Exe, append([]string{"child"}, args...)...)
 	cmd.Env = append(os.Environ(), ChildEnv+"=1")
@@ -68,6 +68,7 @@ func (o *Options) child(out any, args ...string) (maxRSS int64, err error) {
 func (o *Options) RunDataset(name, source string, p *Prepared, dir string) results.Dataset {
 	ds := results.Dataset{Name: name, Source: source, Lines: p.Lines, Keys: p.Keys,
 		RawBytes: p.RawBytes, KeyBytes: p.KeyBytes, ValueBytes: p.ValBytes, SortSeconds: p.SortSec}
+	start := loadAvg()
 	for _, sn := range o.Systems {
 		sr := results.System{Name: sn}
 		if err := o.runSystem(&sr, sn, p, dir); err != nil {
@@ -76,7 +77,21 @@ func (o *Options) RunDataset(name, source string, p *Prepared, dir string) resul
 		}
 		ds.Systems = append(ds.Systems, sr)
 	}
+	ds.LoadAvg = start + " → " + loadAvg()
 	return ds
+}
+
+// loadAvg is the 1-, 5- and 15-minute load averages.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func (o *Options) common(sn string, p *Prepared, dir string) []string {
@@ -93,10 +108,10 @@ func (o *Options) runSystem(sr *results.System, sn string, p *Prepared, dir stri
 	// Build, each run in a fresh child process.
 	for r := range max(o.BuildReps, 1) {
 		var b BuildOut
-		rss, err := o.child(&b, append([]string{"build"}, args...)...)
-		if err != nil {
+		if _, err := o.child(&b, append([]string{"build"}, args...)...); err != nil {
 			return err
 		}
+		rss := b.PeakRSS
 		sr.BuildSecondsRuns = append(sr.BuildSecondsRuns, b.Seconds)
 		sr.BuildPeakRSSRuns = append(sr.BuildPeakRSSRuns, rss)
 		o.Logf("%s: build %d: %.2fs, peak RSS %s", sn, r+1, b.Seconds, mib(rss))
@@ -115,6 +130,11 @@ func (o *Options) runSystem(sr *results.System, sn string, p *Prepared, dir stri
 		sr.BytesPerKey = float64(sr.SizeBytes) / float64(p.Keys)
 	}
 
+	if systems.BuildOnly(sys) {
+		sr.BuildOnly = true
+		return nil
+	}
+
 	// Warm lookups and scans (the build just left the files in the cache;
 	// the child's first pass also faults its own mappings in).
 	var q QueryOut
@@ -126,12 +146,13 @@ func (o *Options) runSystem(sr *results.System, sn string, p *Prepared, dir stri
 	sr.MissPerSec, sr.MissRuns = Median(q.MissPerSec), q.MissPerSec
 	sr.Hits2PerSec, sr.Hits2Runs = Median(q.Hits2PerSec), q.Hits2PerSec
 	sr.ScanPerSec, sr.ScanRuns = Median(q.ScanPerSec), q.ScanPerSec
+	sr.HitsPerCPU, sr.MissPerCPU, sr.ScanPerCPU = Median(q.HitsPerCPU), Median(q.MissPerCPU), Median(q.ScanPerCPU)
 	sr.AllocsPerGet = q.AllocsPerGet
 	if q.ScanKeys != int(p.Keys) {
 		return fmt.Errorf("scan saw %d keys, want %d", q.ScanKeys, p.Keys)
 	}
-	o.Logf("%s: open %.3fms, hits %.0f/s, misses %.0f/s, hits(2 goroutines) %.0f/s, scan %.0f keys/s, %.2f allocs/get",
-		sn, q.OpenSec*1e3, sr.HitsPerSec, sr.MissPerSec, sr.Hits2PerSec, sr.ScanPerSec, sr.AllocsPerGet)
+	o.Logf("%s: open %.3fms, hits %.0f/s (%.0f/cpu-s), misses %.0f/s (%.0f/cpu-s), hits(2 goroutines) %.0f/s, scan %.0f keys/s, %.2f allocs/get",
+		sn, q.OpenSec*1e3, sr.HitsPerSec, sr.HitsPerCPU, sr.MissPerSec, sr.MissPerCPU, sr.Hits2PerSec, sr.ScanPerSec, sr.AllocsPerGet)
 
 	if !o.SkipCold {
 		if err := o.cold(sr, args, files); err != nil {

@@ -186,6 +186,17 @@ func groupedBars(r *results.Run, title, ylabel string, logY bool, v func(results
 	}
 	ymax := 0.0
 	for i, name := range names {
+		any := false
+		for _, d := range r.Datasets {
+			if s, found := find(d, name); found {
+				if x, good := v(d, s); good && x > 0 {
+					any = true
+				}
+			}
+		}
+		if !any {
+			continue // e.g. kvbuild in the lookup charts
+		}
 		vals := make(plotter.Values, len(r.Datasets))
 		for j, d := range r.Datasets {
 			s, found := find(d, name)
@@ -248,6 +259,9 @@ func coldChart(r *results.Run) (*plot.Plot, error) {
 	w := vg.Points(float64(min(12, 100/max(len(names), 1))))
 	ymax := 0.0
 	for i, name := range names {
+		if s, found := find(r.Datasets[0], name); found && s.BuildOnly {
+			continue
+		}
 		vals := make(plotter.Values, len(keys))
 		for j, k := range keys {
 			s, found := find(r.Datasets[k.d], name)

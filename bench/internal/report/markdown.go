@@ -29,18 +29,22 @@ func Markdown(r *results.Run, charts []Chart, name, imgPrefix string) error {
 
 	for _, d := range r.Datasets {
 		p("### %s\n\n", d.Name)
-		p("%s: %s lines, %s distinct keys, %s of TSV (keys %s, values %s after de-duplication); preparing the sorted stream took %.1f s in Go.\n\n",
-			d.Source, count(d.Lines), count(d.Keys), size(d.RawBytes), size(d.KeyBytes), size(d.ValueBytes), d.SortSeconds)
-		p("| system | build s | build peak RSS | size on disk | bytes/key | open | hits/s | misses/s | hits/s, 2 goroutines | allocs/get | scan keys/s |\n")
+		p("%s: %s lines, %s distinct keys, %s of TSV (keys %s, values %s after de-duplication); preparing the sorted stream took %.1f s in Go. Load average during the run: %s.\n\n",
+			d.Source, count(d.Lines), count(d.Keys), size(d.RawBytes), size(d.KeyBytes), size(d.ValueBytes), d.SortSeconds, d.LoadAvg)
+		p("| system | build s | build peak RSS | size on disk | bytes/key | open | hits/s (per CPU-s) | misses/s (per CPU-s) | hits/s, 2 goroutines | allocs/get | scan keys/s (per CPU-s) |\n")
 		p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, s := range d.Systems {
 			if s.Error != "" {
 				p("| %s | error: %s |||||||||\n", s.Name, oneLine(s.Error))
 				continue
 			}
-			p("| %s | %.2f | %s | %s | %.1f | %s | %s | %s | %s | %.2f | %s |\n", s.Name, s.BuildSeconds, size(s.BuildPeakRSS),
-				size(s.SizeBytes), s.BytesPerKey, dur(s.OpenSeconds), si(s.HitsPerSec), si(s.MissPerSec), si(s.Hits2PerSec),
-				s.AllocsPerGet, si(s.ScanPerSec))
+			if s.BuildOnly {
+				p("| %s | %.2f | %s | %s | %.1f | (kvdict's) ||||||\n", s.Name, s.BuildSeconds, size(s.BuildPeakRSS), size(s.SizeBytes), s.BytesPerKey)
+				continue
+			}
+			p("| %s | %.2f | %s | %s | %.1f | %s | %s (%s) | %s (%s) | %s | %.2f | %s (%s) |\n", s.Name, s.BuildSeconds, size(s.BuildPeakRSS),
+				size(s.SizeBytes), s.BytesPerKey, dur(s.OpenSeconds), si(s.HitsPerSec), si(s.HitsPerCPU), si(s.MissPerSec), si(s.MissPerCPU),
+				si(s.Hits2PerSec), s.AllocsPerGet, si(s.ScanPerSec), si(s.ScanPerCPU))
 		}
 		p("\n")
 		if hasCold(d) {

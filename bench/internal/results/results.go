@@ -55,6 +55,7 @@ type Dataset struct {
 	KeyBytes    int64    `json:"key_bytes"`
 	ValueBytes  int64    `json:"value_bytes"`
 	SortSeconds float64  `json:"prep_sort_seconds"`
+	LoadAvg     string   `json:"loadavg"` // /proc/loadavg at the dataset's start and end: how busy the shared machine was
 	Systems     []System `json:"systems"`
 }
 
@@ -63,6 +64,9 @@ type Dataset struct {
 type System struct {
 	Name  string `json:"name"`
 	Error string `json:"error,omitempty"`
+	// BuildOnly systems are measured for build time, peak RSS and size
+	// only (kvbuild: its lookups are kvdict's).
+	BuildOnly bool `json:"build_only,omitempty"`
 
 	BuildSeconds     float64   `json:"build_seconds"`
 	BuildSecondsRuns []float64 `json:"build_seconds_runs"`
@@ -73,11 +77,16 @@ type System struct {
 	AllocatedBytes int64   `json:"allocated_bytes"`
 	BytesPerKey    float64 `json:"bytes_per_key"`
 
-	OpenSeconds  float64   `json:"open_seconds"`
-	HitsPerSec   float64   `json:"hits_per_sec"`
-	MissPerSec   float64   `json:"misses_per_sec"`
-	Hits2PerSec  float64   `json:"hits_per_sec_2_goroutines"`
-	ScanPerSec   float64   `json:"scan_keys_per_sec"`
+	OpenSeconds float64 `json:"open_seconds"`
+	HitsPerSec  float64 `json:"hits_per_sec"`
+	MissPerSec  float64 `json:"misses_per_sec"`
+	Hits2PerSec float64 `json:"hits_per_sec_2_goroutines"`
+	ScanPerSec  float64 `json:"scan_keys_per_sec"`
+	// Per CPU-second of the measuring thread (medians): robust to other
+	// processes taking the CPU, not to them taking the caches.
+	HitsPerCPU   float64   `json:"hits_per_cpu_sec"`
+	MissPerCPU   float64   `json:"misses_per_cpu_sec"`
+	ScanPerCPU   float64   `json:"scan_keys_per_cpu_sec"`
 	AllocsPerGet float64   `json:"allocs_per_get"`
 	HitsRuns     []float64 `json:"hits_per_sec_runs,omitempty"`
 	MissRuns     []float64 `json:"misses_per_sec_runs,omitempty"`
@@ -153,10 +162,16 @@ func (r *Run) WriteCSV(name string) error {
 			row("build_peak_rss_bytes", strconv.FormatInt(s.BuildPeakRSS, 10))
 			row("size_bytes", strconv.FormatInt(s.SizeBytes, 10))
 			row("bytes_per_key", ff(s.BytesPerKey))
+			if s.BuildOnly {
+				continue
+			}
 			row("open_seconds", ff(s.OpenSeconds))
 			row("hits_per_sec", ff(s.HitsPerSec))
 			row("misses_per_sec", ff(s.MissPerSec))
 			row("hits_per_sec_2_goroutines", ff(s.Hits2PerSec))
+			row("hits_per_cpu_sec", ff(s.HitsPerCPU))
+			row("misses_per_cpu_sec", ff(s.MissPerCPU))
+			row("scan_keys_per_cpu_sec", ff(s.ScanPerCPU))
 			row("allocs_per_get", ff(s.AllocsPerGet))
 			row("scan_keys_per_sec", ff(s.ScanPerSec))
 			if c := s.Cold; c != nil {

@@ -37,8 +37,10 @@ func (s kvDict) Build(dir, sorted, raw string) error {
 
 func (s kvDict) Files(dir, raw string) ([]string, error) { return filesUnder(s.Path(dir)) }
 
-func (s kvDict) Open(dir, raw string) (Store, error) {
-	d, err := reader.Open(s.Path(dir), nil)
+func (s kvDict) Open(dir, raw string) (Store, error) { return s.openAt(s.Path(dir)) }
+
+func (kvDict) openAt(path string) (Store, error) {
+	d, err := reader.Open(path, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -49,6 +49,13 @@ type Getter interface {
 	Close() error
 }
 
+// BuildOnly reports whether s is measured for building only (its lookups
+// are another system's).
+func BuildOnly(s System) bool {
+	b, ok := s.(interface{ BuildOnly() bool })
+	return ok && b.BuildOnly()
+}
+
 var registry = map[string]System{}
 
 func register(s System) { registry[s.Name()] = s }
@@ -64,7 +71,7 @@ func Lookup(name string) (System, error) {
 
 // Names lists the registered systems in a fixed order: kvdict first.
 func Names() []string {
-	order := map[string]int{"kvdict": 0, "gomap": 1, "bbolt": 2, "lmdb": 3, "tinycdb": 4}
+	order := map[string]int{"kvdict": 0, "kvbuild": 5, "gomap": 1, "bbolt": 2, "lmdb": 3, "tinycdb": 4}
 	var ns []string
 	for n := range registry {
 		ns = append(ns, n)
