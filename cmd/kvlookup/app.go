@@ -5,18 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
-	"runtime/debug"
 	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
-)
 
-// version is kvlookup's version, shown by --version and `info`. Release
-// builds set it with -ldflags "-X main.version=v0.2.0"; otherwise the module
-// version from the build info is used when there is one.
-var version = "v0.1.0-dev"
+	"github.com/kvdict/kvdict/internal/version"
+)
 
 // Exit statuses. They are part of kvlookup's interface: scripts test them,
 // and appDescription documents them.
@@ -328,10 +323,4 @@ func takesValue(flags []cli.Flag, arg string) bool {
 }
 
 // toolVersion is the version string shown by --version and info.
-func toolVersion() string {
-	v := version
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		v = bi.Main.Version
-	}
-	return v + " (" + runtime.Version() + ")"
-}
+func toolVersion() string { return version.String() }
