@@ -13,6 +13,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -313,6 +314,8 @@ func classify(ctx context.Context, err error) error {
 		return &exitError{exitInput, fmt.Errorf("%w; nothing written", err)}
 	case errors.Is(err, extsort.ErrDiskFull):
 		return &exitError{exitIO, err}
+	case errors.Is(err, syscall.ENOSPC):
+		return &exitError{exitIO, fmt.Errorf("disk full writing the dictionary (it needs about the size of the input, beside DICT): %w", err)}
 	}
 	return &exitError{exitIO, err}
 }

@@ -186,7 +186,9 @@ func (b *build) worker(ctx context.Context, chunks chan *chunk, budget int64) er
 				// Known input size: reserve the entries this worker will
 				// probably need, from the first chunk's line length.
 				perLine := max(1, len(c.data)/(bytes.Count(c.data, nl)+1))
-				rb.reserve(total / int64(perLine) / int64(b.o.Threads) * 11 / 10)
+				want := total / int64(perLine) / int64(b.o.Threads) * 11 / 10
+				fit := budget / int64(perLine+entrySize) * 11 / 10 // a full run
+				rb.reserve(min(want, fit))
 			}
 		}
 		n, err := b.parser.each(c, add)

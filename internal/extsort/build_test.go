@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/klauspost/compress/gzip"
@@ -461,5 +462,13 @@ func TestRadixSortPfx(t *testing.T) {
 				t.Fatalf("n=%d: not sorted at %d", n, i)
 			}
 		}
+	}
+}
+
+// Ensure ENOSPC while spilling becomes ErrDiskFull with advice.
+func TestSpillError_DiskFull(t *testing.T) {
+	err := spillError("/t/run-1", &os.PathError{Op: "write", Path: "/t/run-1", Err: syscall.ENOSPC})
+	if !errors.Is(err, ErrDiskFull) || !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), "--tmp-dir") {
+		t.Fatalf("got %v", err)
 	}
 }
