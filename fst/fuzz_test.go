@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/kvdict/kvdict/fst"
 	"github.com/kvdict/kvdict/internal/frame"
@@ -31,11 +32,16 @@ func FuzzLoad(f *testing.F) {
 	f.Add(build(f, filter(randomKVs(40, 12), func(k []byte) bool { return len(k) < 40 }), nil))
 	probes := []kv{{nil, 0}, {[]byte("cat"), 0}, {[]byte("cats"), 0}, {[]byte("dog"), 0}, {[]byte("alpha/1"), 0}, {[]byte{0xff}, 0}}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		start := time.Now()
 		if ff, err := fst.Load(data); err == nil {
 			exercise(t, ff, probes)
 		}
 		if ff, err := fst.Load(frameBody(data)); err == nil {
 			exercise(t, ff, probes)
+		}
+		// A hang shows up as a slow input long before it hits a timeout.
+		if el := time.Since(start); el > 2*time.Second && len(data) < 1<<16 {
+			t.Fatalf("%d-byte input took %v", len(data), el)
 		}
 	})
 }
