@@ -38,7 +38,7 @@
 //
 //	6b 76 64 56 4c 4f 47 00  01 00 00 00  00 00 00 00   "kvdVLOG\0", v1, flags 0
 //	00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00    count 0, body length 0
-//	xx xx xx xx  yy yy yy yy  6b 76 64 56 4c 4f 47 00   body CRC, footer CRC, magic
+//	d3 3b fc c6  fc cd 34 ff  6b 76 64 56 4c 4f 47 00   body CRC, footer CRC, magic
 //
 // The exact bytes are pinned by TestGolden in this package.
 package frame
