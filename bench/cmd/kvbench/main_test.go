@@ -26,6 +26,7 @@ func TestMain(m *testing.M) {
 func TestSuite_Smoke(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "results")
+	t.Setenv("KVBENCH_BATCH", "100") // bbolt and LMDB cross write transactions
 	// A small real-looking TSV: CRLF, TABs inside values, an empty line,
 	// duplicates (the later line wins).
 	tsv := filepath.Join(dir, "real.tsv")

@@ -20,8 +20,6 @@ func (bboltDB) Path(dir string) string { return filepath.Join(dir, "bbolt.db") }
 
 var bucketName = []byte("kv")
 
-const bboltBatch = 100_000
-
 func (s bboltDB) Build(dir, sorted, raw string) error {
 	p := s.Path(dir)
 	if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
@@ -60,7 +58,7 @@ func (s bboltDB) Build(dir, sorted, raw string) error {
 		if err := bk.Put(k, v); err != nil {
 			return err
 		}
-		if n++; n%bboltBatch == 0 {
+		if n++; n%batchSize == 0 {
 			err := tx.Commit()
 			tx = nil
 			arena = arena[:0]

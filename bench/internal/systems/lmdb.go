@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"unsafe"
 )
 
@@ -101,6 +102,11 @@ func openLMDB(path string, flags C.uint, mapSize int64) (*lmdbEnv, error) {
 }
 
 func (s lmdbDB) Build(dir, sorted, raw string) error {
+	// A write transaction belongs to the thread that began it (LMDB locks
+	// a pthread mutex), and Go may move a goroutine between threads across
+	// cgo calls: without this, the second transaction deadlocks.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	p := s.Path(dir)
 	for _, f := range []string{p, p + "-lock"} {
 		if err := os.Remove(f); err != nil && !os.IsNotExist(err) {
@@ -128,7 +134,7 @@ func (s lmdbDB) Build(dir, sorted, raw string) error {
 		if rc := C.kv_put(txn, e.dbi, cbytes(k), C.size_t(len(k)), cbytes(v), C.size_t(len(v)), C.MDB_APPEND); rc != 0 {
 			return lmdbErr(fmt.Sprintf("put %q", k), rc)
 		}
-		if n++; n%100_000 == 0 {
+		if n++; n%batchSize == 0 {
 			rc := C.mdb_txn_commit(txn)
 			txn = nil
 			return lmdbErr("txn_commit", rc)

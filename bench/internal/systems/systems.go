@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"unsafe"
 )
 
@@ -55,6 +56,15 @@ func BuildOnly(s System) bool {
 	b, ok := s.(interface{ BuildOnly() bool })
 	return ok && b.BuildOnly()
 }
+
+// batchSize is how many puts bbolt and LMDB get per write transaction;
+// KVBENCH_BATCH overrides it so the smoke test crosses transactions.
+var batchSize = func() int {
+	if n, err := strconv.Atoi(os.Getenv("KVBENCH_BATCH")); err == nil && n > 0 {
+		return n
+	}
+	return 100_000
+}()
 
 var registry = map[string]System{}
 
