@@ -2,6 +2,7 @@ package builder
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -218,18 +219,28 @@ func (b *Builder) Commit() (m *manifest.Manifest, err error) {
 	return m, nil
 }
 
+// buildInfo is the manifest's record of how the dictionary was built: the
+// caller's entries plus the effective FST and value-log options.
 func (b *Builder) buildInfo() map[string]string {
 	info := make(map[string]string, len(b.opts.Build)+3)
 	for k, v := range b.opts.Build {
 		info[k] = v
 	}
+	reg, mru := fst.DefaultRegistryTableSize, fst.DefaultRegistryMRUSize
 	if o := b.opts.FST; o != nil {
-		info["fst.registry_table_size"] = strconv.Itoa(o.RegistryTableSize)
-		info["fst.registry_mru_size"] = strconv.Itoa(o.RegistryMRUSize)
+		reg = cmp.Or(o.RegistryTableSize, reg)
+		mru = cmp.Or(o.RegistryMRUSize, mru)
 	}
+	info["fst.registry_table_size"] = strconv.Itoa(reg)
+	if reg < 0 {
+		info["fst.registry_table_size"] = "off"
+	}
+	info["fst.registry_mru_size"] = strconv.Itoa(mru)
+	dedup := valuelog.DefaultDedupBytes
 	if o := b.opts.Log; o != nil {
-		info["vlog.dedup_bytes"] = strconv.Itoa(o.DedupBytes)
+		dedup = cmp.Or(o.DedupBytes, dedup)
 	}
+	info["vlog.dedup_bytes"] = strconv.Itoa(max(dedup, 0))
 	return info
 }
 
