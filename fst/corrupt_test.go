@@ -140,8 +140,8 @@ func TestCorrupt_Flips(t *testing.T) {
 	// One mask per position, cycling: low bit, high bit, all bits.
 	masks := []byte{0x01, 0x80, 0xff}
 	step := 2
-	if testing.Short() {
-		step = 11
+	if quick() {
+		step = 29
 	}
 	var tried, loaded, detected int
 	for pos := 0; pos < bodyEnd; pos += step {
@@ -174,7 +174,11 @@ func TestCorrupt_Random(t *testing.T) {
 	body := good[frame.HeaderLen : len(good)-frame.FooterLen]
 	seed := uint64(1)
 	next := func() uint64 { seed = seed*6364136223846793005 + 1442695040888963407; return seed >> 33 }
-	for range 2000 {
+	n := 2000
+	if quick() {
+		n = 200
+	}
+	for range n {
 		bad := bytes.Clone(good)
 		for range 1 + next()%8 {
 			bad[frame.HeaderLen+int(next()%uint64(len(body)))] = byte(next())

@@ -51,6 +51,10 @@ func mustLoad(t testing.TB, kvs []kv) *fst.FST {
 	return f
 }
 
+// quick reports whether the heavy tests should scale down: in -short mode
+// and under the race detector, which makes them 10 to 20 times slower.
+func quick() bool { return testing.Short() || raceEnabled }
+
 // randomKVs returns n unique random keys, sorted, with random values,
 // including the empty key, binary keys and a few 4 KB keys.
 func randomKVs(n int, seed uint64) []kv {
@@ -86,7 +90,7 @@ func randomKVs(n int, seed uint64) []kv {
 // full scan yields exactly the input, in order.
 func TestRoundTrip(t *testing.T) {
 	n := 200_000
-	if testing.Short() {
+	if quick() {
 		n = 20_000
 	}
 	kvs := randomKVs(n, 1)

@@ -84,7 +84,11 @@ func TestRange(t *testing.T) {
 		i, _ := slices.BinarySearchFunc(kvs, k, func(e kv, k []byte) int { return bytes.Compare(e.k, k) })
 		return i
 	}
-	for range 200 {
+	n := 200
+	if quick() {
+		n = 40
+	}
+	for range n {
 		from, to := bound(), bound()
 		got := collect(t, f.Range(from, to))
 		lo, hi := search(from), len(kvs)
@@ -105,7 +109,11 @@ func TestPrefix(t *testing.T) {
 	f := mustLoad(t, kvs)
 	r := rand.New(rand.NewPCG(9, 9))
 	prefixes := [][]byte{nil, {}, []byte("\xff"), []byte("\xff\xff"), []byte("alpha/"), []byte("ca"), []byte("zzz"), {0}}
-	for range 200 {
+	n := 200
+	if quick() {
+		n = 30
+	}
+	for range n {
 		k := kvs[r.IntN(len(kvs))].k
 		prefixes = append(prefixes, k[:r.IntN(len(k)+1)])
 	}
