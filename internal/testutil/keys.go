@@ -7,13 +7,24 @@ import (
 	"slices"
 )
 
-var (
-	domains = []string{"example", "wikipedia", "github", "python", "golang", "news", "shop", "blog", "maps", "docs",
-		"video", "music", "sport", "weather", "travel", "food", "health", "science", "games", "photos"}
-	pathWords = []string{"index", "article", "user", "search", "item", "category", "page", "view", "post", "tag",
-		"2024", "2025", "2026", "en", "de", "fr", "about", "help", "product", "list", "archive", "feed"}
-	tlds = []string{".com", ".org", ".net", ".io", ".de"}
-)
+// syllables make a synthetic vocabulary: word i is a fixed combination of
+// two to four syllables, so the vocabulary is large (like real domains and
+// path words) yet deterministic and cheap to generate.
+var syllables = []string{"ka", "lo", "mi", "ne", "ru", "sa", "te", "vo", "zi", "an", "ber", "cor",
+	"dal", "en", "fir", "gun", "hol", "is", "jun", "kel", "lin", "mor", "nas", "op", "per", "qui",
+	"ros", "sil", "tor", "ul", "ven", "wis", "xan", "yor", "zen", "ax", "bo", "cy", "du", "ep"}
+
+var tlds = []string{".com", ".org", ".net", ".io", ".de", ".co.uk", ".fr", ".info"}
+
+func appendWord(dst []byte, i uint64) []byte {
+	n := 2 + i%3
+	for range n {
+		dst = append(dst, syllables[i%uint64(len(syllables))]...)
+		i /= uint64(len(syllables))
+		i = i*2654435761 + 1
+	}
+	return dst
+}
 
 // SortedKeys returns n distinct keys of the given shape in byte order:
 // "url" (synthetic URLs, ~50 bytes, Zipf-skewed domains and path words: the
@@ -21,8 +32,9 @@ var (
 // characters: the shape they cannot compress). Deterministic for a seed.
 func SortedKeys(shape string, n int, seed uint64) [][]byte {
 	r := rand.New(rand.NewPCG(seed, 0x6b76646963740a))
-	z := rand.NewZipf(r, 1.2, 1, uint64(len(domains)-1))
-	zw := rand.NewZipf(r, 1.1, 1, uint64(len(pathWords)-1))
+	// Zipf-skewed: 50,000 domains and 20,000 path words, as on the web.
+	z := rand.NewZipf(r, 1.1, 1, 50_000-1)
+	zw := rand.NewZipf(r, 1.05, 1, 20_000-1)
 	keys := make([][]byte, 0, n)
 	buf := make([]byte, 0, 64*n)
 	for i := range n {
@@ -30,12 +42,25 @@ func SortedKeys(shape string, n int, seed uint64) [][]byte {
 		switch shape {
 		case "url":
 			scheme := [...]string{"http://", "https://", "https://www."}[r.IntN(3)]
-			buf = fmt.Appendf(buf, "%s%s%s/%s", scheme, domains[z.Uint64()], tlds[r.IntN(len(tlds))], pathWords[zw.Uint64()])
-			if r.IntN(2) == 0 {
-				buf = fmt.Appendf(buf, "/%s", pathWords[zw.Uint64()])
+			d := z.Uint64()
+			buf = append(buf, scheme...)
+			buf = appendWord(buf, d)
+			buf = append(buf, tlds[d%uint64(len(tlds))]...)
+			for range 1 + r.IntN(3) {
+				buf = append(buf, '/')
+				buf = appendWord(buf, zw.Uint64()+50_000)
 			}
-			// A unique, random-looking id keeps keys distinct.
-			buf = fmt.Appendf(buf, "/%d.html", uint64(i)*0x9E3779B97F4A7C15>>40)
+			// A unique, random-looking leaf keeps keys distinct.
+			switch r.IntN(3) {
+			case 0:
+				buf = fmt.Appendf(buf, "/%d", uint64(i)*0x9E3779B97F4A7C15>>36)
+			case 1:
+				buf = fmt.Appendf(buf, "/%x.html", uint64(i)*0x9E3779B97F4A7C15>>32)
+			default:
+				buf = append(buf, '/')
+				buf = appendWord(buf, r.Uint64N(1<<20))
+				buf = fmt.Appendf(buf, "-%d", i)
+			}
 		case "random":
 			buf = fmt.Appendf(buf, "%016x%016x", r.Uint64(), uint64(i)*0x9E3779B97F4A7C15)
 		default:
