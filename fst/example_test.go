@@ -194,3 +194,18 @@ func ExampleIterator() {
 	// Output:
 	// [cat cats catsup cow dog dot]
 }
+
+// All adapts an Iterator to range-over-func; check Err after the loop.
+func ExampleIterator_All() {
+	f := mustExampleFST()
+	it := f.Prefix([]byte("do"))
+	for k, v := range it.All() {
+		fmt.Printf("%s=%d\n", k, v)
+	}
+	if err := it.Err(); err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// dog=104
+	// dot=105
+}

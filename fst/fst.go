@@ -75,7 +75,10 @@ func (f *FST) Footer() frame.Footer { return f.file.Footer }
 
 // Get returns the value of key, and whether key is present. It is safe
 // for concurrent use and does not allocate. A missing key gives (0, false,
-// nil); an error (wrapping [ErrCorrupt]) means the file is damaged.
+// nil), and so does a key longer than [MaxKeyLen], which cannot be stored;
+// an error (wrapping [ErrCorrupt]) means the file is damaged. A damaged
+// file may also give wrong answers without an error: only [FST.Verify]
+// (its CRC) detects all damage.
 func (f *FST) Get(key []byte) (val uint64, ok bool, err error) {
 	if len(key) > MaxKeyLen {
 		return 0, false, nil // never stored

@@ -3,6 +3,7 @@ package fst
 import (
 	"bytes"
 	"errors"
+	"iter"
 	"math/bits"
 
 	"github.com/blevesearch/vellum"
@@ -32,10 +33,13 @@ import (
 // vellum trusts its data. On a damaged file the iterator stops, and Err
 // returns an error wrapping [ErrCorrupt], when vellum panics or reports a
 // bad address, when a key is longer than [MaxKeyLen], when it yields more
-// keys than the FST holds, or when it has done more work than any
-// undamaged FST of this size could need (see workBudget). Every transition
-// leads to a lower address, so a walk cannot cycle; the work bound guards
-// against damage that makes the number of paths explode.
+// keys than the FST holds, or when it has examined more transitions than
+// any undamaged FST of its key count could hold: Len × min(body size,
+// MaxKeyLen). Every transition leads to a lower address, so a walk cannot
+// cycle; the bound guards against damage that makes the number of paths
+// explode. It is proportional to the key count the footer claims, so a
+// damaged large file may still take long to fail: run [FST.Verify], which
+// checks the CRC first, before trusting a file.
 type Iterator struct {
 	f        *FST
 	from, to []byte
@@ -155,6 +159,25 @@ func (it *Iterator) Close() error {
 	it.key = nil
 	it.vit = nil
 	return it.err
+}
+
+// All returns the remaining keys and values as a Go iterator, for use with
+// range-over-func; breaking out of the loop closes the Iterator. It is
+// single-use like the Iterator itself, keys alias as with Key, and errors
+// are not yielded: check Err after the loop.
+//
+//	it := f.Prefix(p)
+//	for k, v := range it.All() { ... }
+//	if err := it.Err(); err != nil { ... }
+func (it *Iterator) All() iter.Seq2[[]byte, uint64] {
+	return func(yield func([]byte, uint64) bool) {
+		for it.Next() {
+			if !yield(it.key, it.val) {
+				it.Close()
+				return
+			}
+		}
+	}
 }
 
 // guard is the automaton every iterator runs under. It delegates to the
