@@ -166,7 +166,7 @@ func (s lmdbDB) Open(dir, raw string) (Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, err := openLMDB(p, C.MDB_RDONLY|C.MDB_NOTLS|C.MDB_NORDAHEAD, st.Size()+1<<20)
+	e, err := openLMDB(p, C.MDB_RDONLY|C.MDB_NOTLS, st.Size()+1<<20)
 	if err != nil {
 		return nil, err
 	}
