@@ -225,9 +225,9 @@ func groupedBars(r *results.Run, title, ylabel string, logY bool, v func(results
 	}
 	p.NominalX(groups...)
 	p.Y.Min = 0
-	p.Y.Max = ymax * 1.3 // room for the legend
+	p.Y.Max = ymax * 1.35 // room for the legend
 	if logY {
-		p.Y.Max = ymax + 0.7
+		p.Y.Max = ymax + 1.2 // a decade of headroom for the legend
 		p.Y.Tick.Marker = logTicks{}
 	}
 	return p, nil
@@ -289,7 +289,7 @@ func coldChart(r *results.Run) (*plot.Plot, error) {
 		p.Legend.Add(name, b)
 	}
 	p.NominalX(groups...)
-	p.Y.Min, p.Y.Max = 0, ymax+0.7
+	p.Y.Min, p.Y.Max = 0, ymax+1.2
 	p.Y.Tick.Marker = logTicks{}
 	return p, nil
 }

@@ -25,12 +25,13 @@ func Markdown(r *results.Run, charts []Chart, name, imgPrefix string) error {
 	c := r.Config
 	p("- **Runs:** %d lookup/scan/cold repetitions, %d build runs, %d query keys per set, many-processes windows of %d ms\n\n",
 		c.Reps, c.BuildReps, c.Queries, c.WindowMS)
-	p("What each row is: **kvdict** is built through `builder` (one partition) and read through `reader`; **gomap** loads the original TSV into a `map[string]string` in every process (\"just load it into RAM\"); **bbolt** (go.etcd.io/bbolt, B+tree, sorted puts, FillPercent 1.0); **lmdb** (Debian liblmdb via cgo, MDB_APPEND); **tinycdb** (Debian libcdb via cgo, hash, no order, 4 GB limit). All stores build from the same sorted, de-duplicated stream (last value wins), prepared once per dataset; the prep sort is listed separately. Lookups touch the value's first and last bytes; cgo systems pay ~50-100 ns of cgo call per lookup and per scanned key.\n\n")
+	p("What each row is: **kvdict** is built through `builder` (one partition) and read through `reader`; **gomap** loads the original TSV into a `map[string]string` in every process (\"just load it into RAM\"); **bbolt** (go.etcd.io/bbolt, B+tree, sorted puts, FillPercent 1.0); **lmdb** (Debian liblmdb via cgo, MDB_APPEND); **tinycdb** (Debian libcdb via cgo, hash, no order, 4 GB limit); **kvbuild** is the CLI on the original unsorted TSV (build time, peak RSS and size only; its lookups are kvdict's). All other stores build from the same sorted, de-duplicated stream (last value wins), prepared once per dataset; the prep sort is listed separately. Lookups touch the value's first and last bytes; cgo systems pay ~50-100 ns of cgo call per lookup and per scanned key. \"per CPU-s\" rates divide by the measuring thread's CPU time, which other work on the machine does not inflate. The many-processes PSS includes each Go process's own runtime and key index (a few MB each) and the shared query-key file, whatever the store.\n\n")
 
 	for _, d := range r.Datasets {
 		p("### %s\n\n", d.Name)
 		p("%s: %s lines, %s distinct keys, %s of TSV (keys %s, values %s after de-duplication); preparing the sorted stream took %.1f s in Go. Load average during the run: %s.\n\n",
 			d.Source, count(d.Lines), count(d.Keys), size(d.RawBytes), size(d.KeyBytes), size(d.ValueBytes), d.SortSeconds, d.LoadAvg)
+		headlines(&b, d)
 		p("| system | build s | build peak RSS | size on disk | bytes/key | open | hits/s (per CPU-s) | misses/s (per CPU-s) | hits/s, 2 goroutines | allocs/get | scan keys/s (per CPU-s) |\n")
 		p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, s := range d.Systems {
@@ -158,4 +159,47 @@ func dur(s float64) string {
 		return fmt.Sprintf("%.1f ms", s*1e3)
 	}
 	return fmt.Sprintf("%.0f µs", s*1e6)
+}
+
+// headlines writes a few computed comparisons of kvdict with the others.
+func headlines(b *strings.Builder, d results.Dataset) {
+	kv, ok := find(d, "kvdict")
+	if !ok || kv.Error != "" {
+		return
+	}
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	if d.RawBytes > 0 {
+		p("- kvdict takes %s on disk, %.0f%% of the TSV (%.1f bytes per key)", size(kv.SizeBytes), 100*float64(kv.SizeBytes)/float64(d.RawBytes), kv.BytesPerKey)
+		if kb, ok := find(d, "kvbuild"); ok && kb.Error == "" {
+			p("; kvbuild makes it from the unsorted TSV in %.1f s with a peak RSS of %s", kb.BuildSeconds, size(kb.BuildPeakRSS))
+		}
+		p(".\n")
+	}
+	if gm, ok := find(d, "gomap"); ok && gm.Error == "" {
+		// The largest N measured for both.
+		var best *results.Multi
+		var gbest *results.Multi
+		for i := range kv.Multi {
+			for j := range gm.Multi {
+				if kv.Multi[i].Procs == gm.Multi[j].Procs && kv.Multi[i].Skipped == "" && gm.Multi[j].Skipped == "" {
+					best, gbest = &kv.Multi[i], &gm.Multi[j]
+				}
+			}
+		}
+		if best != nil {
+			p("- %d reader processes: kvdict %s of PSS in all, %s lookups/s; the Go map %s, %s lookups/s, after loading for %s each.\n",
+				best.Procs, size(best.PssBytes), si(best.LookupsPerSec), size(gbest.PssBytes), si(gbest.LookupsPerSec), dur(gm.OpenSeconds))
+		}
+		for _, m := range gm.Multi {
+			if m.Skipped != "" {
+				p("- The Go map with %d processes was not run: it %s.\n", m.Procs, m.Skipped)
+				break
+			}
+		}
+	}
+	if kv.Cold != nil && kv.Cold.LookupsPerSec > 0 {
+		p("- Cold cache: kvdict answers its first lookup %s after open starts and does %s lookups/s over the first %d (warm: %s).\n",
+			dur(kv.Cold.FirstGetSeconds), si(kv.Cold.LookupsPerSec), kv.Cold.Lookups, si(kv.HitsPerSec))
+	}
+	p("\n")
 }
