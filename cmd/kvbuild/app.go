@@ -160,16 +160,16 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the dictionary directory `DICT`", Required: true},
 			&cli.BoolFlag{Name: "force", Usage: "replace an existing dictionary at DICT (atomically)"},
-			&cli.StringFlag{Name: "memory", Usage: "memory budget, e.g. 512M, 2G (default: 1/4 of RAM, 256M..4G)"},
-			&cli.IntFlag{Name: "threads", Usage: "parse/sort workers and output partitions (default: all cores)"},
-			&cli.StringFlag{Name: "tmp-dir", Usage: "where to spill sorted runs (default: the directory of DICT)"},
+			&cli.StringFlag{Name: "memory", Usage: "memory budget `SIZE` for the whole process, e.g. 512M, 2G", DefaultText: "1/4 of RAM, 256M..4G"},
+			&cli.IntFlag{Name: "threads", Usage: "`N` parse/sort workers and output partitions", DefaultText: "all cores"},
+			&cli.StringFlag{Name: "tmp-dir", Usage: "spill sorted runs under `DIR`", DefaultText: "the directory of DICT"},
 			&cli.BoolFlag{Name: "keep-tmp", Usage: "keep the temporary run files"},
 			&cli.BoolFlag{Name: "sorted", Usage: "input is already in byte order: check it instead of sorting"},
-			&cli.StringFlag{Name: "duplicates", Value: "last", Usage: "duplicate keys: last, first, error, sum, count or concat"},
-			&cli.StringFlag{Name: "separator", Value: ",", Usage: "separator for --duplicates concat (\\t \\n \\r \\\\ decoded)"},
+			&cli.StringFlag{Name: "duplicates", Value: "last", Usage: "duplicate keys `POLICY`: last, first, error, sum, count or concat"},
+			&cli.StringFlag{Name: "separator", Value: ",", Usage: "`SEP` for --duplicates concat (\\t \\n \\r \\\\ decoded)"},
 			&cli.BoolFlag{Name: "unescape", Usage: "decode \\t \\n \\r \\\\ in keys and values"},
 			&cli.BoolFlag{Name: "skip-invalid", Usage: "skip invalid lines (reported at the end) instead of failing"},
-			&cli.IntFlag{Name: "registry", Value: -1, Usage: "vellum registry rows (suffix sharing): -1 = off, the fastest build; 0 = the fst package default (10000); bigger = a slightly smaller FST, a much slower build"},
+			&cli.IntFlag{Name: "registry", Value: -1, Usage: "vellum registry `ROWS` (suffix sharing): -1 = off, the fastest build; 0 = the fst package default (10000); bigger = a slightly smaller FST, a much slower build"},
 			&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile (development)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress line and no summary"},
 		},
@@ -404,8 +404,8 @@ func unescapeArg(s string) ([]byte, bool) {
 func summary(out string, st *extsort.Stats, d time.Duration) string {
 	size := dirSize(out)
 	rate := float64(st.Keys) / d.Seconds()
-	return fmt.Sprintf("kvbuild: wrote %s: %d keys from %d lines (%d duplicates resolved, %d lines skipped) in %.1fs (%.2fM keys/s); input %s, dictionary %s, spilled %s in %d runs; %d partitions; peak memory %s (budget %s)",
-		out, st.Keys, st.Lines, st.Duplicates, st.Skipped, d.Seconds(), rate/1e6,
+	return fmt.Sprintf("kvbuild: wrote %s: %d keys from %d lines (%d duplicates resolved, %d lines skipped) in %.1fs (%.2fM keys/s; read+sort %.1fs, merge %.1fs); input %s, dictionary %s, spilled %s in %d runs; %d partitions; peak memory %s (budget %s)",
+		out, st.Keys, st.Lines, st.Duplicates, st.Skipped, d.Seconds(), rate/1e6, st.ReadTime.Seconds(), st.MergeTime.Seconds(),
 		formatBytes(st.InputBytes), formatBytes(size), formatBytes(st.SpillBytes), st.Spilled, st.Partitions,
 		formatBytes(extsort.PeakRSS()), formatBytes(st.MemoryLimit))
 }

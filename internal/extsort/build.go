@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Fixed parts of the memory budget.
@@ -41,7 +42,7 @@ func Build(ctx context.Context, inputs []Input, sink Sink, opts *Options) (*Stat
 	}
 	o.Progress.TotalBytes.Store(total)
 	o.Progress.setPhase(PhaseRead)
-	b := &build{o: o, inputs: inputs, names: names, sink: sink}
+	b := &build{o: o, inputs: inputs, names: names, sink: sink, start: time.Now()}
 	b.parser = &lineParser{names: names, unescape: o.Unescape, skip: o.SkipInvalid, skips: &b.skips}
 	b.stats.MemoryLimit = o.Memory
 	defer b.removeTmp()
@@ -76,6 +77,7 @@ type build struct {
 	reader chunkReader
 
 	records, lines, keys atomic.Int64
+	start                time.Time
 
 	mu     sync.Mutex
 	tmp    string
@@ -119,7 +121,10 @@ func (b *build) unsorted(ctx context.Context) error {
 		return err
 	}
 	b.reader.free = nil // let the chunk pool go
-	return b.mergeAll(ctx)
+	b.stats.ReadTime = time.Since(b.start)
+	err := b.mergeAll(ctx)
+	b.stats.MergeTime = time.Since(b.start) - b.stats.ReadTime
+	return err
 }
 
 // worker parses chunks into its run buffer, sorting and spilling it when full.

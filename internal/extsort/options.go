@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strings"
 	"sync/atomic"
+	"time"
 )
 
 // Policy says what happens when a key occurs on more than one line.
@@ -141,18 +142,20 @@ func (o *Options) withDefaults() Options {
 
 // Stats describes a finished (or failed) build.
 type Stats struct {
-	InputBytes  int64       // bytes read from the inputs (compressed size for .gz/.zst)
-	Lines       int64       // non-empty lines read
-	Records     int64       // valid lines
-	Skipped     int64       // invalid lines skipped under SkipInvalid
-	FirstSkips  []LineError // the first few skipped lines, in the order they were found
-	Keys        int64       // distinct keys written
-	Duplicates  int64       // records folded into another record of the same key
-	Runs        int         // sorted runs (spilled + in memory)
-	Spilled     int         // runs written to disk
-	SpillBytes  int64       // bytes written to run files
-	Partitions  int         // output partitions
-	MemoryLimit int64       // the budget used
+	InputBytes  int64         // bytes read from the inputs (compressed size for .gz/.zst)
+	Lines       int64         // non-empty lines read
+	Records     int64         // valid lines
+	Skipped     int64         // invalid lines skipped under SkipInvalid
+	FirstSkips  []LineError   // the first few skipped lines, in the order they were found
+	Keys        int64         // distinct keys written
+	Duplicates  int64         // records folded into another record of the same key
+	Runs        int           // sorted runs (spilled + in memory)
+	Spilled     int           // runs written to disk
+	SpillBytes  int64         // bytes written to run files
+	Partitions  int           // output partitions
+	MemoryLimit int64         // the budget used
+	ReadTime    time.Duration // parsing, sorting and spilling (the whole build under Sorted)
+	MergeTime   time.Duration // merging into the partitions
 }
 
 // Phases reported through Progress.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"strconv"
+	"time"
 )
 
 // sorted is the --sorted path: no sort, no spill. One goroutine parses the
@@ -228,6 +229,7 @@ func (b *build) sorted(ctx context.Context) error {
 	b.records.Add(recs)
 	b.lines.Add(lines)
 	err = g.wait()
+	b.stats.ReadTime = time.Since(b.start)
 	b.stats.Partitions = parts
 	b.stats.Runs = parts
 	return err
