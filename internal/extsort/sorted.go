@@ -18,6 +18,11 @@ func (b *build) sorted(ctx context.Context) error {
 	o := &b.o
 	nseg := o.Threads + 1
 	budget := b.runBudget(nseg)
+	if total := o.Progress.TotalBytes.Load(); total > 0 {
+		// Known input size: about 4 segments per writer, so that writing
+		// overlaps parsing, but none under 64 MiB (each is a partition).
+		budget = min(budget, max(64<<20, total*3/2/int64(4*o.Threads)))
+	}
 	free := make(chan *runBuf, nseg)
 	type job struct {
 		rb *runBuf
