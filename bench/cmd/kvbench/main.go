@@ -217,15 +217,17 @@ func si(n int64) string {
 	return strconv.FormatInt(n, 10)
 }
 
-// commit names the kvdict commit measured, with "-dirty" when the work
-// tree has changes.
+// commit names the kvdict commit measured, with "-dirty" when tracked
+// non-test Go files or go.mod/go.sum have uncommitted changes (others'
+// edits to tests do not change what is measured).
 func commit() string {
 	b, err := exec.Command("git", "rev-parse", "--short=12", "HEAD").Output()
 	if err != nil {
 		return "unknown"
 	}
 	c := strings.TrimSpace(string(b))
-	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(strings.TrimSpace(string(st))) > 0 {
+	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no", "--",
+		":(top,glob)**/*.go", ":(top,exclude,glob)**/*_test.go", ":(top)go.mod", ":(top)go.sum").Output(); err == nil && len(strings.TrimSpace(string(st))) > 0 {
 		c += "-dirty"
 	}
 	return c

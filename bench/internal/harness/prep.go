@@ -26,7 +26,10 @@ type Prepared struct {
 	Stamp    string  `json:"stamp"`        // raw's size and mtime: reuse when equal
 }
 
-type rec struct{ k, v []byte }
+type rec struct {
+	k, v []byte
+	pos  int
+}
 
 // Prepare writes sorted.tsv, hits.tsv and misses.tsv for raw into dir,
 // reusing them when raw has not changed. nq is the number of query keys.
@@ -64,10 +67,20 @@ func Prepare(raw, dir string, nq int, seed uint64) (*Prepared, error) {
 			continue
 		}
 		k, v, _ := bytes.Cut(line, []byte("\t"))
-		recs = append(recs, rec{k, v})
+		recs = append(recs, rec{k: k, v: v})
 	}
 	p.Lines = int64(len(recs))
-	slices.SortStableFunc(recs, func(a, b rec) int { return bytes.Compare(a.k, b.k) })
+	// Stable by key: pdqsort on (key, input position), which is
+	// O(n log n), where slices.SortStableFunc's merge is O(n log² n).
+	for i := range recs {
+		recs[i].pos = i
+	}
+	slices.SortFunc(recs, func(a, b rec) int {
+		if c := bytes.Compare(a.k, b.k); c != 0 {
+			return c
+		}
+		return a.pos - b.pos
+	})
 	// Keep the last record of each run of equal keys (stable sort keeps
 	// input order within a run).
 	u := recs[:0]

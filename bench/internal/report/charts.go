@@ -25,6 +25,7 @@ import (
 // One colour per system, the same in every chart.
 var palette = map[string]color.Color{
 	"kvdict":  color.RGBA{0xd6, 0x27, 0x28, 0xff}, // red: ours
+	"kvbuild": color.RGBA{0x94, 0x67, 0xbd, 0xff}, // purple: ours, from the unsorted TSV
 	"gomap":   color.RGBA{0x7f, 0x7f, 0x7f, 0xff}, // grey: the baseline
 	"bbolt":   color.RGBA{0x1f, 0x77, 0xb4, 0xff},
 	"lmdb":    color.RGBA{0x2c, 0xa0, 0x2c, 0xff},
