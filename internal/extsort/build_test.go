@@ -472,3 +472,21 @@ func TestSpillError_DiskFull(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// Ensure lines longer than a chunk and records bigger than a run buffer
+// go through, in memory and spilled.
+func TestBuild_HugeLines(t *testing.T) {
+	big := strings.Repeat("v", 5<<20)
+	key := strings.Repeat("k", MaxKeyLen)
+	in := "a\t1\n" + key + "\t" + big + "\nb\t" + big + "x\n"
+	for _, o := range []*Options{{}, tinyOptions("")} {
+		sink, _, err := buildString(t, o, map[string]string{"h.tsv": in + in}, "h.tsv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys, got := sink.result(t)
+		if len(keys) != 3 || got[key] != big || got["b"] != big+"x" || got["a"] != "1" {
+			t.Fatalf("keys %d", len(keys))
+		}
+	}
+}

@@ -51,7 +51,7 @@ func (r *runBuf) used() int64 {
 // new slices live at once).
 func (r *runBuf) growEnts() bool {
 	c := int64(cap(r.ents))
-	avail := (r.budget-r.used())/entrySize - 0 // entries we may add beside the old slice
+	avail := (r.budget - r.used()) / entrySize // entries that fit beside the old slice
 	nc := max(2*c, 1024)
 	if nc > avail {
 		nc = avail
@@ -298,7 +298,8 @@ func flagSort(es []entry, shift uint) {
 	}
 }
 
-// compareEntries orders two entries of the same arena (for searching).
+// lowerBound returns the index of the first entry whose key is >= key (the
+// run must be sorted).
 func (r *runBuf) lowerBound(key []byte) int {
 	lo, hi := 0, len(r.ents)
 	for lo < hi {
