@@ -48,13 +48,28 @@ func main() {
 
 func chartsMain(args []string) error {
 	fs := flag.NewFlagSet("charts", flag.ContinueOnError)
-	in := fs.String("in", "results/results.json", "results file")
+	in := fs.String("in", "results/results.json", "results file; several, comma-separated, are merged (datasets appended, the first run's header kept)")
 	out := fs.String("out", "results", "output directory")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	r, err := results.Load(*in)
-	if err != nil {
+	var r *results.Run
+	for _, name := range splitList(*in) {
+		x, err := results.Load(name)
+		if err != nil {
+			return err
+		}
+		if r == nil {
+			r = x
+			continue
+		}
+		r.Command += " ; " + x.Command
+		r.Datasets = append(r.Datasets, x.Datasets...)
+	}
+	if r == nil {
+		return errors.New("charts: no -in file")
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
 	return writeReport(r, *out)
@@ -188,8 +203,13 @@ func writeReport(r *results.Run, out string) error {
 	if err != nil {
 		return err
 	}
-	// RESULTS.md is merged into docs/BENCHMARKS.md: link from there.
-	return report.Markdown(r, charts, filepath.Join(out, "RESULTS.md"), "../bench/results/")
+	// RESULTS.md is merged into docs/BENCHMARKS.md: link from there
+	// (out is relative to bench/ when run as the README says).
+	prefix := "../bench/" + filepath.ToSlash(filepath.Clean(out)) + "/"
+	if filepath.IsAbs(out) {
+		prefix = ""
+	}
+	return report.Markdown(r, charts, filepath.Join(out, "RESULTS.md"), prefix)
 }
 
 type multiFlag []string
