@@ -295,6 +295,9 @@ func action(c *cli.Context, stdin io.Reader, stderr io.Writer) error {
 	}
 	if !quiet {
 		fmt.Fprintln(stderr, summary(out, st, time.Since(start)))
+		if st.TmpDir != "" {
+			fmt.Fprintf(stderr, "kvbuild: kept the temporary runs in %s (--keep-tmp)\n", st.TmpDir)
+		}
 		if st.Skipped > 0 {
 			fmt.Fprintf(stderr, "kvbuild: skipped %d invalid line(s); the first:\n", st.Skipped)
 			for _, le := range st.FirstSkips {

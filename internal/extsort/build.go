@@ -33,9 +33,14 @@ func Build(ctx context.Context, inputs []Input, sink Sink, opts *Options) (*Stat
 	o := opts.withDefaults()
 	names := make([]string, len(inputs))
 	var total int64
+	known := true // every size known (not stdin): progress can show an ETA
 	for i, in := range inputs {
 		names[i] = in.Name
 		total += in.Size
+		known = known && in.Size > 0
+	}
+	if !known {
+		total = 0
 	}
 	if len(inputs) >= 1<<24 {
 		return nil, fmt.Errorf("too many inputs (%d)", len(inputs))
@@ -60,6 +65,9 @@ func Build(ctx context.Context, inputs []Input, sink Sink, opts *Options) (*Stat
 	b.stats.Keys = b.keys.Load()
 	b.stats.Duplicates = b.stats.Records - b.stats.Keys
 	b.stats.InputBytes = b.reader.nread
+	if o.KeepTmp {
+		b.stats.TmpDir = b.tmp
+	}
 	o.Progress.setPhase(PhaseDone)
 	if err != nil {
 		return &b.stats, err

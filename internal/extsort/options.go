@@ -156,6 +156,7 @@ type Stats struct {
 	MemoryLimit int64         // the budget used
 	ReadTime    time.Duration // parsing, sorting and spilling (the whole build under Sorted)
 	MergeTime   time.Duration // merging into the partitions
+	TmpDir      string        // the run files' directory, if kept (KeepTmp)
 }
 
 // Phases reported through Progress.
