@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -251,5 +253,74 @@ func TestParseSize(t *testing.T) {
 		if _, err := parseSize(s); err == nil {
 			t.Errorf("%q accepted", s)
 		}
+	}
+}
+
+// Ensure every duplicate policy, through the CLI and the real builder, reads
+// back (via reader) exactly as a Go map oracle says, with many spilled runs.
+func TestRun_PolicyOracle(t *testing.T) {
+	type line struct{ k, v string }
+	r := rand.New(rand.NewPCG(11, 12))
+	var lines []line
+	for i := 0; i < 12000; i++ {
+		lines = append(lines, line{fmt.Sprintf("https://ex%d.com/p/%d", r.IntN(30), r.IntN(3000)), strconv.Itoa(r.IntN(100) - 50)})
+	}
+	dir := t.TempDir()
+	var files []string
+	for f := 0; f < 3; f++ {
+		var b strings.Builder
+		for _, l := range lines[f*4000 : (f+1)*4000] {
+			b.WriteString(l.k + "\t" + l.v + "\n")
+		}
+		files = append(files, writeFile(t, dir, fmt.Sprintf("in%d.tsv", f), b.String()))
+	}
+	for _, pol := range []string{"last", "first", "sum", "count", "concat"} {
+		t.Run(pol, func(t *testing.T) {
+			want := map[string]string{}
+			n := map[string]int64{}
+			for _, l := range lines {
+				old, ok := want[l.k]
+				x, _ := strconv.ParseInt(l.v, 10, 64)
+				switch pol {
+				case "last":
+					want[l.k] = l.v
+				case "first":
+					if !ok {
+						want[l.k] = l.v
+					}
+				case "sum":
+					n[l.k] += x
+					want[l.k] = strconv.FormatInt(n[l.k], 10)
+				case "count":
+					n[l.k]++
+					want[l.k] = strconv.FormatInt(n[l.k], 10)
+				case "concat":
+					if ok {
+						want[l.k] = old + ";" + l.v
+					} else {
+						want[l.k] = l.v
+					}
+				}
+			}
+			out := filepath.Join(dir, "dict-"+pol)
+			args := append([]string{"-q", "--memory", "1K", "--threads", "3", "--duplicates", pol, "--separator", ";", "-o", out}, files...)
+			if code, stderr := kvbuild(t, context.Background(), "", args...); code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			d, err := reader.Open(out, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			if d.Len() != len(want) {
+				t.Fatalf("%d keys, want %d", d.Len(), len(want))
+			}
+			for k, v := range want {
+				got, err := d.Get([]byte(k))
+				if err != nil || string(got) != v {
+					t.Fatalf("%s: got %q %v, want %q", k, got, err, v)
+				}
+			}
+		})
 	}
 }
