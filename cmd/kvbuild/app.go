@@ -295,6 +295,9 @@ func action(c *cli.Context, stdin io.Reader, stderr io.Writer) error {
 	}
 	if !quiet {
 		fmt.Fprintln(stderr, summary(out, st, time.Since(start)))
+		if st.Threads < threads {
+			fmt.Fprintf(stderr, "kvbuild: used %d threads, not %d: --memory %s leaves too little per thread\n", st.Threads, threads, formatBytes(mem))
+		}
 		if st.TmpDir != "" {
 			fmt.Fprintf(stderr, "kvbuild: kept the temporary runs in %s (--keep-tmp)\n", st.TmpDir)
 		}

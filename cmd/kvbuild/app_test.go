@@ -274,8 +274,12 @@ func TestRun_PolicyOracle(t *testing.T) {
 		}
 		files = append(files, writeFile(t, dir, fmt.Sprintf("in%d.tsv", f), b.String()))
 	}
-	for _, pol := range []string{"last", "first", "sum", "count", "concat"} {
-		t.Run(pol, func(t *testing.T) {
+	for _, c := range []struct{ pol, mem string }{
+		{"last", "1K"}, {"first", "1K"}, {"sum", "1K"}, {"count", "1K"}, {"concat", "1K"},
+		{"last", "1G"}, {"concat", "1G"}, // three partitions, in memory
+	} {
+		pol := c.pol
+		t.Run(pol+"/"+c.mem, func(t *testing.T) {
 			want := map[string]string{}
 			n := map[string]int64{}
 			for _, l := range lines {
@@ -302,8 +306,8 @@ func TestRun_PolicyOracle(t *testing.T) {
 					}
 				}
 			}
-			out := filepath.Join(dir, "dict-"+pol)
-			args := append([]string{"-q", "--memory", "1K", "--threads", "3", "--duplicates", pol, "--separator", ";", "-o", out}, files...)
+			out := filepath.Join(dir, "dict-"+pol+c.mem)
+			args := append([]string{"-q", "--memory", c.mem, "--threads", "3", "--duplicates", pol, "--separator", ";", "-o", out}, files...)
 			if code, stderr := kvbuild(t, context.Background(), "", args...); code != 0 {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}

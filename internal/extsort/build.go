@@ -50,6 +50,7 @@ func Build(ctx context.Context, inputs []Input, sink Sink, opts *Options) (*Stat
 	b := &build{o: o, inputs: inputs, names: names, sink: sink, start: time.Now()}
 	b.parser = &lineParser{names: names, unescape: o.Unescape, skip: o.SkipInvalid, skips: &b.skips}
 	b.stats.MemoryLimit = o.Memory
+	b.stats.Threads = o.Threads
 	defer b.removeTmp()
 	defer b.release()
 	var err error
@@ -335,6 +336,16 @@ func (b *build) mergeAll(ctx context.Context) error {
 		readBuf = int(min(max(io/int64(parts*len(b.spills)), minReadBuf), maxReadBuf))
 	}
 
+	defer func() {
+		for _, rf := range b.spills {
+			rf.close()
+		}
+	}()
+	for _, rf := range b.spills {
+		if err := rf.open(); err != nil {
+			return err
+		}
+	}
 	pws := make([]PartitionWriter, parts)
 	for i := range pws {
 		pw, err := b.sink.NewPartition()
@@ -379,11 +390,7 @@ func (b *build) mergeRange(ctx context.Context, lo, hi []byte, readBuf int, pw P
 		}
 	}
 	for _, rf := range b.spills {
-		s, err := openSpill(rf, lo, hi, readBuf, b.o.Duplicates.numeric())
-		if err != nil {
-			return err
-		}
-		srcs = append(srcs, s)
+		srcs = append(srcs, openSpill(rf, lo, hi, readBuf, b.o.Duplicates.numeric()))
 	}
 	m := &merger{pol: b.o.Duplicates, sep: b.o.Separator, names: b.names, prog: b.o.Progress}
 	err = m.run(ctx, srcs, pw)

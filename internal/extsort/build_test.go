@@ -181,7 +181,7 @@ func writeInputs(t *testing.T, dir string, lines []line, nfiles int) []Input {
 }
 
 func tinyOptions(dir string) *Options {
-	return &Options{Memory: 1, Threads: 3, TmpDir: dir, ChunkSize: 4096, PartitionReserve: 1}
+	return &Options{Memory: 1, Threads: 3, TmpDir: dir, ChunkSize: 4096, PartitionReserve: 1, noThreadCap: true}
 }
 
 // Ensure every policy matches the map oracle, in memory, spilled and sorted.
@@ -488,5 +488,19 @@ func TestBuild_HugeLines(t *testing.T) {
 		if len(keys) != 3 || got[key] != big || got["b"] != big+"x" || got["a"] != "1" {
 			t.Fatalf("keys %d", len(keys))
 		}
+	}
+}
+
+// Ensure a small budget caps the threads instead of making tiny runs.
+func TestOptions_ThreadCap(t *testing.T) {
+	o := (&Options{Memory: 256 << 20, Threads: 8}).withDefaults()
+	if o.Threads < 1 || o.Threads > 3 {
+		t.Fatalf("threads %d for 256 MiB", o.Threads)
+	}
+	if o := (&Options{Memory: 4 << 30, Threads: 8}).withDefaults(); o.Threads != 8 {
+		t.Fatalf("threads %d for 4 GiB", o.Threads)
+	}
+	if o := (&Options{Memory: 1, Threads: 8}).withDefaults(); o.Threads != 1 {
+		t.Fatalf("threads %d for 1 byte", o.Threads)
 	}
 }

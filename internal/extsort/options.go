@@ -66,7 +66,8 @@ type Options struct {
 	// DefaultMemory().
 	Memory int64
 	// Threads is the number of parse/sort workers and of output partitions.
-	// Default runtime.NumCPU().
+	// Default runtime.NumCPU(). It is lowered when Memory cannot give each
+	// thread its PartitionReserve plus a 16 MiB run buffer (Stats.Threads).
 	Threads int
 	// TmpDir is where run files are spilled (inside a private subdirectory
 	// that is always removed unless KeepTmp). Default os.TempDir(); the CLI
@@ -88,11 +89,18 @@ type Options struct {
 	// PartitionReserve is the memory counted per output partition for the
 	// builder (vellum state, value dedup cache, write buffers). Default 48 MiB.
 	PartitionReserve int64
-	// ChunkSize is the size of the input chunks handed to workers. Default 4 MiB.
+	// ChunkSize is the size of the input chunks handed to workers. Default
+	// 4 MiB, less when the pool of 2*Threads+2 chunks would exceed Memory/8.
 	ChunkSize int
 	// Progress, if set, is updated as the build runs.
 	Progress *Progress
+
+	noThreadCap bool // tests: keep Threads whatever the Memory
 }
+
+// minUsefulRun is the smallest run buffer per thread that Threads is
+// capped to keep: 16 MiB of records per run.
+const minUsefulRun = 16 << 20
 
 // DefaultMemory is the default budget: a quarter of physical RAM, at most
 // 4 GiB and at least 256 MiB. A quarter leaves room for the page cache that
@@ -132,10 +140,21 @@ func (o *Options) withDefaults() Options {
 		r.PartitionReserve = 48 << 20
 	}
 	if r.ChunkSize <= 0 {
-		r.ChunkSize = 4 << 20
+		// 4 MiB, unless the chunk pool (2T+2 chunks) would take more than
+		// an eighth of the budget (many threads, little memory).
+		r.ChunkSize = int(min(4<<20, max(64<<10, r.Memory/int64(8*(2*r.Threads+2)))))
 	}
 	if r.Progress == nil {
 		r.Progress = new(Progress)
+	}
+	if !r.noThreadCap {
+		// Each thread needs its output partition's reserve, chunks, a spill
+		// buffer and a run buffer worth having; a small budget gets fewer
+		// threads rather than thousands of tiny runs (which would make the
+		// one merge pass open thousands of files).
+		per := r.PartitionReserve + 2*int64(r.ChunkSize) + spillBufSize + minUsefulRun
+		t := (r.Memory - slackBytes - 2*int64(r.ChunkSize)) / per
+		r.Threads = int(min(max(t, 1), int64(r.Threads)))
 	}
 	return r
 }
@@ -154,6 +173,7 @@ type Stats struct {
 	SpillBytes  int64         // bytes written to run files
 	Partitions  int           // output partitions
 	MemoryLimit int64         // the budget used
+	Threads     int           // threads used (Options.Threads, capped by Memory)
 	ReadTime    time.Duration // parsing, sorting and spilling (the whole build under Sorted)
 	MergeTime   time.Duration // merging into the partitions
 	TmpDir      string        // the run files' directory, if kept (KeepTmp)

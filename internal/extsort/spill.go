@@ -39,6 +39,7 @@ type runFile struct {
 	index   []indexPoint
 	size    int64
 	records int64
+	f       *os.File // open during the merge
 }
 
 // spillWriter writes run files through one reused buffer.
@@ -153,7 +154,6 @@ func (rf *runFile) seekPoint(key []byte) (int64, int64) {
 // spillSource reads the records of a run file with keys in [lo, hi)
 // (nil = unbounded).
 type spillSource struct {
-	f       *os.File
 	br      *bufio.Reader
 	path    string
 	numeric bool
@@ -163,30 +163,37 @@ type spillSource struct {
 	done    bool
 }
 
-func openSpill(rf *runFile, lo, hi []byte, bufSize int, numeric bool) (*spillSource, error) {
-	f, err := os.Open(rf.path)
-	if err != nil {
-		return nil, fmt.Errorf("reading temporary run: %w", err)
-	}
+// openSpill reads rf's records in [lo, hi). rf.f must be open: all the
+// partitions read a run through one shared descriptor (pread), so the merge
+// holds one file descriptor per run, not one per run per partition.
+func openSpill(rf *runFile, lo, hi []byte, bufSize int, numeric bool) *spillSource {
 	var start int64
 	if lo != nil {
 		start, _ = rf.seekPoint(lo)
 	}
-	if _, err := f.Seek(start, io.SeekStart); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("reading temporary run: %w", err)
-	}
-	return &spillSource{f: f, br: bufio.NewReaderSize(f, bufSize), path: rf.path, numeric: numeric, lo: lo, hi: hi}, nil
+	sr := io.NewSectionReader(rf.f, start, rf.size-start)
+	return &spillSource{br: bufio.NewReaderSize(sr, bufSize), path: rf.path, numeric: numeric, lo: lo, hi: hi}
 }
 
-func (s *spillSource) close() error {
-	if s.f == nil {
-		return nil
+// open opens the run file for the merge.
+func (rf *runFile) open() error {
+	f, err := os.Open(rf.path)
+	if err != nil {
+		return fmt.Errorf("reading temporary run: %w", err)
 	}
-	err := s.f.Close()
-	s.f = nil
-	return err
+	rf.f = f
+	return nil
 }
+
+// close closes the run file.
+func (rf *runFile) close() {
+	if rf.f != nil {
+		rf.f.Close()
+		rf.f = nil
+	}
+}
+
+func (s *spillSource) close() error { return nil }
 
 func (s *spillSource) corrupt(err error) error {
 	if err == io.EOF {
