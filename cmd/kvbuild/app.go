@@ -234,8 +234,10 @@ func action(c *cli.Context, stdin io.Reader, stderr io.Writer) error {
 		inputs = append(inputs, extsort.FileInput(a, stdin))
 	}
 	// The memory limit makes the Go collector work to keep the heap inside
-	// the budget; the pipeline sizes its buffers to fit under it.
-	debug.SetMemoryLimit(mem)
+	// the budget; the pipeline sizes its buffers to fit under it (the run
+	// arenas live outside the Go heap, so this is an upper bound). Never
+	// below 64 MiB, where the collector would run without pause.
+	debug.SetMemoryLimit(max(mem, 64<<20))
 
 	var fopts *fst.BuilderOptions
 	if r := c.Int("registry"); r != 0 {
