@@ -48,7 +48,7 @@ func main() {
 
 func chartsMain(args []string) error {
 	fs := flag.NewFlagSet("charts", flag.ContinueOnError)
-	in := fs.String("in", "results/results.json", "results file; several, comma-separated, are merged (datasets appended, the first run's header kept)")
+	in := fs.String("in", "results/results.json", "results file; several, comma-separated, are merged: new datasets are appended, and a system measured again on a known dataset replaces its earlier figures (the first run's header is kept)")
 	out := fs.String("out", "results", "output directory")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -64,7 +64,7 @@ func chartsMain(args []string) error {
 			continue
 		}
 		r.Command += " ; " + x.Command
-		r.Datasets = append(r.Datasets, x.Datasets...)
+		r.Datasets = mergeDatasets(r.Datasets, x.Datasets)
 	}
 	if r == nil {
 		return errors.New("charts: no -in file")
@@ -314,4 +314,25 @@ func kvdictRoot() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// mergeDatasets adds b's datasets to a; for a dataset already in a, b's
+// systems replace a's systems of the same name (a re-measurement).
+func mergeDatasets(a, b []results.Dataset) []results.Dataset {
+	for _, db := range b {
+		i := slices.IndexFunc(a, func(d results.Dataset) bool { return d.Name == db.Name })
+		if i < 0 {
+			a = append(a, db)
+			continue
+		}
+		for _, sb := range db.Systems {
+			j := slices.IndexFunc(a[i].Systems, func(s results.System) bool { return s.Name == sb.Name })
+			if j < 0 {
+				a[i].Systems = append(a[i].Systems, sb)
+			} else {
+				a[i].Systems[j] = sb
+			}
+		}
+	}
+	return a
 }

@@ -222,7 +222,7 @@ func (o *Options) multi(sr *results.System, args []string) error {
 		if perProc > 0 {
 			need := int64(n) * perProc * 5 / 4
 			if avail := MemAvailable(); need > avail*3/4 {
-				m.Skipped = fmt.Sprintf("needs ~%s of private memory, %s available", mib(need), mib(avail))
+				m.Skipped = fmt.Sprintf("needs ~%.1f GiB of private memory, %.1f GiB available", float64(need)/(1<<30), float64(avail)/(1<<30))
 				o.Logf("%s: %d processes: skipped: %s", sr.Name, n, m.Skipped)
 				sr.Multi = append(sr.Multi, m)
 				continue
