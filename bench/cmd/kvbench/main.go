@@ -136,7 +136,7 @@ func Main(args []string) error {
 		Date:    time.Now().UTC().Format(time.RFC3339),
 		Machine: machine(),
 		Config: results.Config{N: *n, Keys: *keys, Dup: *dup, Seed: *seed, Queries: *queries, Reps: *reps,
-			BuildReps: *buildReps, Procs: o.Procs, WindowMS: *windowMS, ColdCount: *coldCount, Systems: o.Systems},
+			BuildReps: *buildReps, Procs: o.Procs, WindowMS: *windowMS, ColdCount: *coldCount, ServeKeys: *serveKeys, Systems: o.Systems},
 	}
 
 	type input struct{ name, source, raw string }

@@ -42,6 +42,7 @@ type Config struct {
 	Procs     []int    `json:"procs"`
 	WindowMS  int      `json:"window_ms"`
 	ColdCount int      `json:"cold_count"`
+	ServeKeys int      `json:"serve_keys,omitempty"` // keys each many-processes reader cycles through
 	Systems   []string `json:"systems"`
 }
 
