@@ -3,25 +3,11 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"sync"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/kvdict/kvdict/internal/extsort"
 )
-
-// isTerminal reports whether w is a terminal (the progress line is only
-// drawn there, never into a log file or pipe).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
-}
 
 // progressBar redraws one status line on a terminal.
 type progressBar struct {
