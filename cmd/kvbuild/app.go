@@ -21,10 +21,9 @@ import (
 	"github.com/kvdict/kvdict/builder"
 	"github.com/kvdict/kvdict/fst"
 	"github.com/kvdict/kvdict/internal/extsort"
+	"github.com/kvdict/kvdict/internal/version"
 )
 
-// version is recorded in the manifest.
-const version = "kvbuild v0.1.0"
 
 // Exit codes.
 const (
@@ -152,7 +151,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		Usage:           "compile unsorted key<TAB>value lines into a kvdict dictionary",
 		UsageText:       "kvbuild [flags] -o DICT INPUT...",
 		Description:     description,
-		Version:         version,
+		Version:         version.String(),
 		HideHelpCommand: true,
 		Writer:          stdout,
 		ErrWriter:       stderr,
@@ -246,7 +245,7 @@ func action(c *cli.Context, stdin io.Reader, stderr io.Writer) error {
 	bopts := &builder.Options{
 		Force: c.Bool("force"),
 		FST:   fopts,
-		Tool:  version,
+		Tool:  "kvbuild " + version.Version,
 		Build: map[string]string{
 			"duplicates": pol.String(),
 			"sorted":     strconv.FormatBool(c.Bool("sorted")),
