@@ -24,7 +24,6 @@ import (
 	"github.com/kvdict/kvdict/internal/version"
 )
 
-
 // Exit codes.
 const (
 	exitOK          = 0
