@@ -1,6 +1,10 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/kvdict/kvdict/reader"
+)
 
 const dumpDescription = `Prints every pair of the dictionary in key order (raw byte order), as
 "key<TAB>value" lines or JSON lines. "kvlookup dump --escape DICT" is valid
@@ -17,24 +21,8 @@ func dumpCommand() *cli.Command {
 		ArgsUsage:   "DICT",
 		Description: dumpDescription,
 		Flags:       append(outputFlags(), limitFlag()),
-		Action: func(c *cli.Context) error {
-			if err := wantArgs(c, "DICT"); err != nil {
-				return err
-			}
-			p, err := newPrinter(c)
-			if err != nil {
-				return err
-			}
-			limit, err := getLimit(c)
-			if err != nil {
-				return err
-			}
-			d, err := openDict(c)
-			if err != nil {
-				return err
-			}
-			defer d.Close()
-			return drain(c, d.All(), p, limit)
-		},
+		Action: listAction([]string{"DICT"}, func(c *cli.Context, p *printer, d *reader.Dict) (*reader.Iterator, error) {
+			return d.All(), nil
+		}),
 	}
 }

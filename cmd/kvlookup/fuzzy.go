@@ -1,6 +1,10 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/kvdict/kvdict/reader"
+)
 
 const fuzzyDescription = `Prints every pair whose key is within Levenshtein distance N of TERM
 (insertions, deletions and substitutions of one character each), in key
@@ -23,31 +27,15 @@ func fuzzyCommand() *cli.Command {
 		Flags: append(outputFlags(), limitFlag(),
 			&cli.IntFlag{Name: "distance", Aliases: []string{"d"}, Value: 1, Usage: "maximum Levenshtein distance `N`"},
 		),
-		Action: func(c *cli.Context) error {
-			if err := wantArgs(c, "DICT", "TERM"); err != nil {
-				return err
-			}
-			p, err := newPrinter(c)
-			if err != nil {
-				return err
-			}
-			limit, err := getLimit(c)
-			if err != nil {
-				return err
-			}
+		Action: listAction([]string{"DICT", "TERM"}, func(c *cli.Context, p *printer, d *reader.Dict) (*reader.Iterator, error) {
 			if n := c.Int("distance"); n < 0 {
-				return usageErrorf(c, "invalid fuzzy search: --distance must not be negative, got %d", n)
+				return nil, usageErrorf(c, "invalid fuzzy search: --distance must not be negative, got %d", n)
 			}
-			d, err := openDict(c)
-			if err != nil {
-				return err
-			}
-			defer d.Close()
 			it, err := d.Fuzzy(c.Args().Get(1), c.Int("distance"))
 			if err != nil {
-				return usageErrorf(c, "invalid fuzzy search: %v", err)
+				return nil, usageErrorf(c, "invalid fuzzy search: %v", err)
 			}
-			return drain(c, it, p, limit)
-		},
+			return it, nil
+		}),
 	}
 }

@@ -386,3 +386,33 @@ func wantArgs(c *cli.Context, names ...string) error {
 	}
 	return nil
 }
+
+// listAction is the action shared by the commands that print the pairs an
+// iterator yields (dump, prefix, range, regex, fuzzy): check the arguments,
+// read the output flags, open DICT, run the command's query and print
+// what it yields.
+func listAction(args []string, query func(c *cli.Context, p *printer, d *reader.Dict) (*reader.Iterator, error)) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		if err := wantArgs(c, args...); err != nil {
+			return err
+		}
+		p, err := newPrinter(c)
+		if err != nil {
+			return err
+		}
+		limit, err := getLimit(c)
+		if err != nil {
+			return err
+		}
+		d, err := openDict(c)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		it, err := query(c, p, d)
+		if err != nil {
+			return err
+		}
+		return drain(c, it, p, limit)
+	}
+}

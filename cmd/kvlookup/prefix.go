@@ -1,6 +1,10 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/kvdict/kvdict/reader"
+)
 
 const prefixDescription = `Prints every pair whose key starts with PREFIX, in key order, as
 "key<TAB>value" lines (or JSON lines with --format json). An empty PREFIX
@@ -18,24 +22,8 @@ func prefixCommand() *cli.Command {
 		ArgsUsage:   "DICT PREFIX",
 		Description: prefixDescription,
 		Flags:       append(outputFlags(), limitFlag()),
-		Action: func(c *cli.Context) error {
-			if err := wantArgs(c, "DICT", "PREFIX"); err != nil {
-				return err
-			}
-			p, err := newPrinter(c)
-			if err != nil {
-				return err
-			}
-			limit, err := getLimit(c)
-			if err != nil {
-				return err
-			}
-			d, err := openDict(c)
-			if err != nil {
-				return err
-			}
-			defer d.Close()
-			return drain(c, d.Prefix(p.keyArg(c.Args().Get(1))), p, limit)
-		},
+		Action: listAction([]string{"DICT", "PREFIX"}, func(c *cli.Context, p *printer, d *reader.Dict) (*reader.Iterator, error) {
+			return d.Prefix(p.keyArg(c.Args().Get(1))), nil
+		}),
 	}
 }

@@ -1,6 +1,10 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/kvdict/kvdict/reader"
+)
 
 const rangeDescription = `Prints every pair with FROM <= key < TO, in key order: --from is
 inclusive, --to exclusive, as in Go slices. Either may be left out to leave
@@ -22,18 +26,7 @@ func rangeCommand() *cli.Command {
 			&cli.StringFlag{Name: "from", Usage: "first key of the range, inclusive (default: the first key)"},
 			&cli.StringFlag{Name: "to", Usage: "end of the range, exclusive (default: past the last key)"},
 		),
-		Action: func(c *cli.Context) error {
-			if err := wantArgs(c, "DICT"); err != nil {
-				return err
-			}
-			p, err := newPrinter(c)
-			if err != nil {
-				return err
-			}
-			limit, err := getLimit(c)
-			if err != nil {
-				return err
-			}
+		Action: listAction([]string{"DICT"}, func(c *cli.Context, p *printer, d *reader.Dict) (*reader.Iterator, error) {
 			var from, to []byte // nil: unbounded
 			if c.IsSet("from") {
 				from = p.keyArg(c.String("from"))
@@ -41,12 +34,7 @@ func rangeCommand() *cli.Command {
 			if c.IsSet("to") {
 				to = p.keyArg(c.String("to"))
 			}
-			d, err := openDict(c)
-			if err != nil {
-				return err
-			}
-			defer d.Close()
-			return drain(c, d.Range(from, to), p, limit)
-		},
+			return d.Range(from, to), nil
+		}),
 	}
 }

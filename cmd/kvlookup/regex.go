@@ -1,6 +1,10 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/kvdict/kvdict/reader"
+)
 
 const regexDescription = `Prints every pair whose whole key matches the regular expression EXPR,
 in key order. The match is anchored at both ends, as if EXPR were written
@@ -28,28 +32,12 @@ func regexCommand() *cli.Command {
 		ArgsUsage:   "DICT EXPR",
 		Description: regexDescription,
 		Flags:       append(outputFlags(), limitFlag()),
-		Action: func(c *cli.Context) error {
-			if err := wantArgs(c, "DICT", "EXPR"); err != nil {
-				return err
-			}
-			p, err := newPrinter(c)
-			if err != nil {
-				return err
-			}
-			limit, err := getLimit(c)
-			if err != nil {
-				return err
-			}
-			d, err := openDict(c)
-			if err != nil {
-				return err
-			}
-			defer d.Close()
+		Action: listAction([]string{"DICT", "EXPR"}, func(c *cli.Context, p *printer, d *reader.Dict) (*reader.Iterator, error) {
 			it, err := d.Regex(c.Args().Get(1))
 			if err != nil {
-				return usageErrorf(c, "invalid regular expression: %v", err)
+				return nil, usageErrorf(c, "invalid regular expression: %v", err)
 			}
-			return drain(c, it, p, limit)
-		},
+			return it, nil
+		}),
 	}
 }
