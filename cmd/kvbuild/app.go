@@ -20,6 +20,7 @@ import (
 
 	"github.com/kvdict/kvdict/builder"
 	"github.com/kvdict/kvdict/fst"
+	"github.com/kvdict/kvdict/internal/escape"
 	"github.com/kvdict/kvdict/internal/extsort"
 	"github.com/kvdict/kvdict/internal/version"
 )
@@ -378,33 +379,11 @@ func parseSize(s string) (int64, error) {
 	return int64(v * float64(mult)), nil
 }
 
+// unescapeArg decodes \t \n \r \\ in a flag value (the --separator), by
+// the same rule as --unescape input. An empty argument is an empty, non-nil
+// separator.
 func unescapeArg(s string) ([]byte, bool) {
-	var out []byte
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '\\' {
-			if i++; i == len(s) {
-				return nil, false
-			}
-			switch s[i] {
-			case 't':
-				c = '\t'
-			case 'n':
-				c = '\n'
-			case 'r':
-				c = '\r'
-			case '\\':
-				c = '\\'
-			default:
-				return nil, false
-			}
-		}
-		out = append(out, c)
-	}
-	if out == nil {
-		out = []byte{}
-	}
-	return out, true
+	return escape.Unescape([]byte{}, []byte(s))
 }
 
 func summary(out string, st *extsort.Stats, d time.Duration) string {

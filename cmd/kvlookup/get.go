@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/kvdict/kvdict/internal/escape"
 	"github.com/kvdict/kvdict/reader"
 )
 
@@ -129,7 +130,7 @@ func getBatch(c *cli.Context, d *reader.Dict, p *printer, showMissing bool) erro
 			}
 		}
 		if p.escape {
-			unesc = unescape(unesc[:0], k)
+			unesc = escape.Lenient(unesc[:0], k)
 			k = unesc
 		}
 		total++

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/kvdict/kvdict/internal/escape"
 	"github.com/kvdict/kvdict/reader"
 )
 
@@ -94,7 +94,7 @@ func newPrinter(c *cli.Context) (*printer, error) {
 // with --escape.
 func (p *printer) keyArg(s string) []byte {
 	if p.escape {
-		return unescape(nil, []byte(s))
+		return escape.Lenient(nil, []byte(s))
 	}
 	return []byte(s)
 }
@@ -110,9 +110,9 @@ func (p *printer) pair(k, v []byte) error {
 		p.w.Write(v)
 		return p.w.WriteByte('\n')
 	}
-	p.buf = escape(p.buf[:0], k)
+	p.buf = escape.Append(p.buf[:0], k)
 	p.buf = append(p.buf, '\t')
-	p.buf = escape(p.buf, v)
+	p.buf = escape.Append(p.buf, v)
 	p.buf = append(p.buf, '\n')
 	_, err := p.w.Write(p.buf)
 	return err
@@ -125,7 +125,7 @@ func (p *printer) value(k, v []byte) error {
 		return p.json(k, v, true)
 	}
 	if p.escape {
-		p.buf = escape(p.buf[:0], v)
+		p.buf = escape.Append(p.buf[:0], v)
 		v = p.buf
 	}
 	p.w.Write(v)
@@ -140,7 +140,7 @@ func (p *printer) missing(k []byte) error {
 		return p.json(k, nil, false)
 	}
 	if p.escape {
-		p.buf = escape(p.buf[:0], k)
+		p.buf = escape.Append(p.buf[:0], k)
 		k = p.buf
 	}
 	p.w.Write(k)
@@ -170,54 +170,6 @@ func (p *printer) line(format string, args ...any) error {
 
 // flush writes out what is buffered.
 func (p *printer) flush() error { return p.w.Flush() }
-
-// escape appends s to dst with \ TAB LF CR written as \\ \t \n \r: the
-// rule kvbuild's --unescape reverses. Other bytes are copied as they are.
-func escape(dst, s []byte) []byte {
-	for {
-		i := bytes.IndexAny(s, "\\\t\n\r")
-		if i < 0 {
-			return append(dst, s...)
-		}
-		dst = append(dst, s[:i]...)
-		switch s[i] {
-		case '\\':
-			dst = append(dst, '\\', '\\')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		}
-		s = s[i+1:]
-	}
-}
-
-// unescape appends s to dst with \\ \t \n \r turned back into \ TAB LF CR.
-// A backslash before any other byte, or at the end, is kept as it is.
-func unescape(dst, s []byte) []byte {
-	for {
-		i := bytes.IndexByte(s, '\\')
-		if i < 0 || i == len(s)-1 {
-			return append(dst, s...)
-		}
-		dst = append(dst, s[:i]...)
-		switch s[i+1] {
-		case '\\':
-			dst = append(dst, '\\')
-		case 't':
-			dst = append(dst, '\t')
-		case 'n':
-			dst = append(dst, '\n')
-		case 'r':
-			dst = append(dst, '\r')
-		default:
-			dst = append(dst, s[i], s[i+1])
-		}
-		s = s[i+2:]
-	}
-}
 
 // appendJSONField appends "name":"s" when s is valid UTF-8, otherwise
 // "name_b64":"<standard base64 of s>".

@@ -8,30 +8,6 @@ import (
 	"unicode/utf8"
 )
 
-// Ensure that escape and unescape are inverses and match the documented
-// rule.
-func TestEscape(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"plain", "plain"},
-		{"a\tb\nc\rd\\e", `a\tb\nc\rd\\e`},
-		{"\\t", `\\t`},
-		{"", ""},
-		{"\x00\xff", "\x00\xff"},
-	} {
-		got := escape(nil, []byte(tc.in))
-		if string(got) != tc.want {
-			t.Errorf("escape(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-		if back := unescape(nil, got); string(back) != tc.in {
-			t.Errorf("unescape(%q) = %q, want %q", got, back, tc.in)
-		}
-	}
-	// Unknown escapes and a trailing backslash are kept.
-	if got := unescape(nil, []byte(`a\xb\`)); string(got) != `a\xb\` {
-		t.Errorf("unescape kept %q", got)
-	}
-}
-
 // FuzzJSONField checks that every byte string comes back exactly from the
 // JSON line kvlookup prints, through encoding/json and base64.
 func FuzzJSONField(f *testing.F) {

@@ -3,6 +3,7 @@ package extsort
 import (
 	"bytes"
 	"fmt"
+	"github.com/kvdict/kvdict/internal/escape"
 	"sync"
 )
 
@@ -80,37 +81,13 @@ func (p *lineParser) each(c *chunk, fn func(key, val []byte, seq uint64) error) 
 	return lines, nil
 }
 
-// unescapeInPlace decodes \t \n \r \\ in b, writing into b itself.
+// unescapeInPlace decodes \t \n \r \\ in b, writing into b itself (the
+// rule is package escape's; lines without a backslash cost one scan).
 func unescapeInPlace(b []byte) ([]byte, bool) {
-	i := bytes.IndexByte(b, '\\')
-	if i < 0 {
+	if bytes.IndexByte(b, '\\') < 0 {
 		return b, true
 	}
-	w := i
-	for r := i; r < len(b); r++ {
-		c := b[r]
-		if c == '\\' {
-			r++
-			if r == len(b) {
-				return nil, false
-			}
-			switch b[r] {
-			case 't':
-				c = '\t'
-			case 'n':
-				c = '\n'
-			case 'r':
-				c = '\r'
-			case '\\':
-				c = '\\'
-			default:
-				return nil, false
-			}
-		}
-		b[w] = c
-		w++
-	}
-	return b[:w], true
+	return escape.Unescape(b[:0], b)
 }
 
 // maxSkipLog is how many skipped lines are kept for the final report.
