@@ -59,6 +59,11 @@ func chartsMain(args []string) error {
 		if err != nil {
 			return err
 		}
+		for i := range x.Datasets {
+			if x.Datasets[i].Config == nil {
+				x.Datasets[i].Config = &x.Config
+			}
+		}
 		if r == nil {
 			r = x
 			continue
@@ -175,6 +180,7 @@ func Main(args []string) error {
 		}
 		o.Logf("%s: %d lines, %d keys, sort+dedup %.1fs", in.name, p.Lines, p.Keys, p.SortSec)
 		ds := o.RunDataset(in.name, in.source, p, dir)
+		ds.Config = &run.Config
 		run.Datasets = append(run.Datasets, ds)
 		// Write after each dataset, so a long run leaves partial results.
 		if err := writeReport(run, *out); err != nil {

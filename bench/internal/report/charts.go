@@ -55,7 +55,12 @@ func Charts(r *results.Run, dir string) ([]Chart, error) {
 		if p == nil {
 			return nil
 		}
-		if err := p.Save(8*vg.Inch, 4.5*vg.Inch, filepath.Join(dir, file)); err != nil {
+		// Wider charts for many groups, so bars and labels never overlap.
+		w := max(8, 1.15*float64(len(p.X.Tick.Marker.Ticks(p.X.Min, p.X.Max))))
+		if _, ok := p.X.Tick.Marker.(procTicks); ok {
+			w = 8
+		}
+		if err := p.Save(vg.Length(w)*vg.Inch, 4.5*vg.Inch, filepath.Join(dir, file)); err != nil {
 			return err
 		}
 		out = append(out, Chart{file, title})
@@ -180,11 +185,11 @@ func groupedBars(r *results.Run, title, ylabel string, logY bool, v func(results
 	}
 	p := newPlot(title, ylabel)
 	names := systemsOf(r)
-	w := vg.Points(float64(min(18, 120/max(len(names), 1))))
 	var groups []string
 	for _, d := range r.Datasets {
 		groups = append(groups, d.Name)
 	}
+	w := barWidth(len(groups), len(names))
 	ymax := 0.0
 	for i, name := range names {
 		any := false
@@ -225,8 +230,10 @@ func groupedBars(r *results.Run, title, ylabel string, logY bool, v func(results
 		p.Legend.Add(name, b)
 	}
 	p.NominalX(groups...)
+	p.X.Min, p.X.Max = -0.6, float64(len(groups))-0.4
 	p.Y.Min = 0
 	p.Y.Max = ymax * 1.35 // room for the legend
+	p.Y.Tick.Marker = siTicks{}
 	if logY {
 		p.Y.Max = ymax + 1.2 // a decade of headroom for the legend
 		p.Y.Tick.Marker = logTicks{}
@@ -257,7 +264,7 @@ func coldChart(r *results.Run) (*plot.Plot, error) {
 	}
 	p := newPlot("Cold cache (pages dropped with fadvise DONTNEED) against warm", "lookups/s (log)")
 	names := systemsOf(r)
-	w := vg.Points(float64(min(12, 100/max(len(names), 1))))
+	w := barWidth(len(groups), len(names))
 	ymax := 0.0
 	for i, name := range names {
 		if s, found := find(r.Datasets[0], name); found && s.BuildOnly {
@@ -290,9 +297,17 @@ func coldChart(r *results.Run) (*plot.Plot, error) {
 		p.Legend.Add(name, b)
 	}
 	p.NominalX(groups...)
+	p.X.Min, p.X.Max = -0.6, float64(len(groups))-0.4
 	p.Y.Min, p.Y.Max = 0, ymax+1.2
 	p.Y.Tick.Marker = logTicks{}
 	return p, nil
+}
+
+// barWidth fits groups of n bars, one bar's gap between groups, into the
+// plotting width of a chart drawn at max(8, 1.15 × groups) inches.
+func barWidth(groups, n int) vg.Length {
+	width := max(8, 1.15*float64(groups))*72 - 80 // points, less the axis
+	return vg.Points(min(18, width/float64(groups*(n+1))))
 }
 
 // procTicks marks the measured process counts on a log2 axis.
@@ -381,15 +396,26 @@ func multiChart(d results.Dataset, pss bool) (*plot.Plot, error) {
 	return p, nil
 }
 
-// siTicks are the default ticks labelled with k/M suffixes.
+// siTicks are about five evenly spaced ticks at 1, 2 or 5 × 10^k,
+// labelled with k/M suffixes.
 type siTicks struct{}
 
 func (siTicks) Ticks(min, max float64) []plot.Tick {
-	ts := plot.DefaultTicks{}.Ticks(min, max)
-	for i := range ts {
-		if ts[i].Label != "" {
-			ts[i].Label = si(ts[i].Value)
+	if max <= min {
+		return nil
+	}
+	raw := (max - min) / 5
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	step := mag
+	for _, m := range []float64{1, 2, 5, 10} {
+		if m*mag >= raw {
+			step = m * mag
+			break
 		}
+	}
+	var ts []plot.Tick
+	for v := math.Ceil(min/step) * step; v <= max; v += step {
+		ts = append(ts, plot.Tick{Value: v, Label: si(v)})
 	}
 	return ts
 }

@@ -23,7 +23,7 @@ func Markdown(r *results.Run, charts []Chart, name, imgPrefix string) error {
 	p("- **Machine:** %s, %d cores, %.1f GiB RAM, Linux %s, %s; shared with other work, so the figures are noisy\n",
 		m.CPU, m.Cores, float64(m.MemBytes)/(1<<30), m.Kernel, m.GoVersion)
 	c := r.Config
-	p("- **Runs:** %d lookup/scan/cold repetitions, %d build runs, %d query keys per set, many-processes windows of %d ms\n\n",
+	p("- **Runs** (unless a dataset says otherwise): %d lookup/scan/cold repetitions, %d build runs, %d query keys per set, many-processes windows of %d ms\n\n",
 		c.Reps, c.BuildReps, c.Queries, c.WindowMS)
 	serveKeys := r.Config.ServeKeys
 	if serveKeys == 0 {
@@ -35,6 +35,10 @@ func Markdown(r *results.Run, charts []Chart, name, imgPrefix string) error {
 		p("### %s\n\n", d.Name)
 		p("%s: %s lines, %s distinct keys, %s of TSV (keys %s, values %s after de-duplication); preparing the sorted stream took %.1f s in Go. Load average during the run: %s.\n\n",
 			d.Source, count(d.Lines), count(d.Keys), size(d.RawBytes), size(d.KeyBytes), size(d.ValueBytes), d.SortSeconds, d.LoadAvg)
+		if dc := d.Config; dc != nil && (dc.Reps != c.Reps || dc.BuildReps != c.BuildReps || dc.Queries != c.Queries || dc.WindowMS != c.WindowMS) {
+			p("Runs for this dataset: %d lookup/scan/cold repetitions, %d build runs, %d query keys per set, many-processes windows of %d ms.\n\n",
+				dc.Reps, dc.BuildReps, dc.Queries, dc.WindowMS)
+		}
 		headlines(&b, d)
 		p("| system | build s | build peak RSS | size on disk | bytes/key | open | hits/s (per CPU-s) | misses/s (per CPU-s) | hits/s, 2 goroutines | allocs/get | scan keys/s (per CPU-s) |\n")
 		p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")

@@ -48,16 +48,19 @@ type Config struct {
 
 // Dataset is one input (generated or real TSV) and every system's figures.
 type Dataset struct {
-	Name        string   `json:"name"`
-	Source      string   `json:"source"`
-	Lines       int64    `json:"lines"`
-	Keys        int64    `json:"keys"`
-	RawBytes    int64    `json:"raw_bytes"`
-	KeyBytes    int64    `json:"key_bytes"`
-	ValueBytes  int64    `json:"value_bytes"`
-	SortSeconds float64  `json:"prep_sort_seconds"`
-	LoadAvg     string   `json:"loadavg"` // /proc/loadavg at the dataset's start and end: how busy the shared machine was
-	Systems     []System `json:"systems"`
+	Name        string  `json:"name"`
+	Source      string  `json:"source"`
+	Lines       int64   `json:"lines"`
+	Keys        int64   `json:"keys"`
+	RawBytes    int64   `json:"raw_bytes"`
+	KeyBytes    int64   `json:"key_bytes"`
+	ValueBytes  int64   `json:"value_bytes"`
+	SortSeconds float64 `json:"prep_sort_seconds"`
+	// Config is the configuration of the run that measured this dataset
+	// (runs merged by 'kvbench charts' may differ).
+	Config  *Config  `json:"config,omitempty"`
+	LoadAvg string   `json:"loadavg"` // /proc/loadavg at the dataset's start and end: how busy the shared machine was
+	Systems []System `json:"systems"`
 }
 
 // System holds one system's figures on one dataset. Rates are medians of
