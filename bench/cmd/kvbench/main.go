@@ -338,6 +338,7 @@ func mergeDatasets(a, b []results.Dataset) []results.Dataset {
 			} else {
 				a[i].Systems[j] = sb
 			}
+			a[i].LoadAvg += "; " + sb.Name + " re-measured in a later run: " + db.LoadAvg
 		}
 	}
 	return a
