@@ -69,6 +69,12 @@ func chartsMain(args []string) error {
 			continue
 		}
 		r.Command += " ; " + x.Command
+		if !strings.Contains(r.Commit, x.Commit) {
+			r.Commit += ", " + x.Commit
+		}
+		if first, _, _ := strings.Cut(r.Date, " to "); x.Date > first {
+			r.Date = first + " to " + x.Date
+		}
 		r.Datasets = mergeDatasets(r.Datasets, x.Datasets)
 	}
 	if r == nil {
