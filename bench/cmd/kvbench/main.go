@@ -72,9 +72,12 @@ func chartsMain(args []string) error {
 		if !strings.Contains(r.Commit, x.Commit) {
 			r.Commit += ", " + x.Commit
 		}
-		if first, _, _ := strings.Cut(r.Date, " to "); x.Date > first {
-			r.Date = first + " to " + x.Date
+		first, last, ok := strings.Cut(r.Date, " to ")
+		if !ok {
+			last = first
 		}
+		first, last = min(first, x.Date), max(last, x.Date) // RFC 3339 UTC sorts as text
+		r.Date = first + " to " + last
 		r.Datasets = mergeDatasets(r.Datasets, x.Datasets)
 	}
 	if r == nil {
