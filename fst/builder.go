@@ -21,7 +21,7 @@ import (
 //
 // # Choosing the registry size
 //
-// Measured with BenchmarkBuild on 1M keys (docs/bench-fst.md; medians of 3
+// Measured with BenchmarkBuild on 1M keys (docs/BENCHMARKS.md, section 2; medians of 3
 // on a shared 2-core box; CPU-time keys/s, size in bytes per key):
 //
 //	registry      URL-like keys (59 B)       random hex keys (32 B)
