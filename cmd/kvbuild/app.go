@@ -89,7 +89,7 @@ MEMORY, THREADS AND TEMPORARY FILES
    it checks the order and fails at the first FILE:LINE that breaks it.
    --registry -1 (the default) turns off vellum's suffix registry: FST
    construction is about 3x faster and the dictionary 1-2% bigger
-   (docs/BENCHMARKS.md, section 4). Pass 0 for the fst package's
+   (docs/BENCHMARKS.md, section 2). Pass 0 for the fst package's
    default, or a row count.
 
 PROGRESS
