@@ -17,8 +17,9 @@
 // only the small MANIFEST and each file's header and footer: it is O(1) in
 // the dictionary's size and takes well under a millisecond. Any number of
 // processes that open the same dictionary share one copy of it in the page
-// cache; a process's private memory for a dictionary is a few KB, so 32
-// workers cost what one does. Open a Dict after fork, in each worker; a Dict
+// cache; a process's private memory for a dictionary is a few KB of state
+// plus the page tables of what it touches, so 32 workers cost little more
+// than one. Open a Dict after fork, in each worker; a Dict
 // must not be shared across fork.
 //
 // A Dict is safe for concurrent use by many goroutines. Get allocates
