@@ -180,15 +180,15 @@ func (f *FST) Range(from, to []byte) *Iterator {
 }
 
 // Prefix returns an iterator over the keys that start with p, in order.
-// An empty p yields every key. It is the range [p, successor(p)).
+// An empty p yields every key. It is the range [p, PrefixEnd(p)).
 func (f *FST) Prefix(p []byte) *Iterator {
-	return newIterator(f, p, successor(p), nil)
+	return newIterator(f, p, PrefixEnd(p), nil)
 }
 
-// successor returns the smallest key greater than every key with prefix
+// PrefixEnd returns the smallest key greater than every key with prefix
 // p: p with its last byte that is not 0xff incremented and the bytes after
 // it dropped. It returns nil (unbounded) when p is empty or all 0xff.
-func successor(p []byte) []byte {
+func PrefixEnd(p []byte) []byte {
 	for i := len(p) - 1; i >= 0; i-- {
 		if p[i] != 0xff {
 			s := bytes.Clone(p[:i+1])

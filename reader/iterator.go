@@ -25,8 +25,7 @@ type Iterator struct {
 	p     *part // partition of cur
 	key   []byte
 	off   uint64
-	valid bool   // key and off hold a current item
-	n     uint64 // keys yielded from cur
+	valid bool // key and off hold a current item
 	err   error
 	done  bool
 }
@@ -63,22 +62,7 @@ func (d *Dict) Range(from, to []byte) *Iterator {
 
 // Prefix returns an iterator over the keys that start with prefix.
 func (d *Dict) Prefix(prefix []byte) *Iterator {
-	return d.newIterator(prefix, prefixEnd(prefix), func(p *part) (*fst.Iterator, error) {
-		return p.fst.Prefix(prefix), nil
-	})
-}
-
-// prefixEnd returns the smallest key greater than every key with the
-// prefix, or nil if there is none (the prefix is all 0xff bytes).
-func prefixEnd(prefix []byte) []byte {
-	for i := len(prefix) - 1; i >= 0; i-- {
-		if prefix[i] != 0xff {
-			end := bytes.Clone(prefix[:i+1])
-			end[i]++
-			return end
-		}
-	}
-	return nil
+	return d.Range(prefix, fst.PrefixEnd(prefix))
 }
 
 // Regex returns an iterator over the keys that match expr as a whole (the
@@ -87,7 +71,7 @@ func prefixEnd(prefix []byte) []byte {
 // of at most 10,000 states; an invalid or too complex expression is an
 // error here.
 func (d *Dict) Regex(expr string) (*Iterator, error) {
-	if _, err := d.checkQuery(func(f *fst.FST) (*fst.Iterator, error) { return f.Regex(expr) }); err != nil {
+	if err := d.checkQuery(func(f *fst.FST) (*fst.Iterator, error) { return f.Regex(expr) }); err != nil {
 		return nil, err
 	}
 	return d.newIterator(nil, nil, func(p *part) (*fst.Iterator, error) {
@@ -98,7 +82,7 @@ func (d *Dict) Regex(expr string) (*Iterator, error) {
 // Fuzzy returns an iterator over the keys within Levenshtein distance
 // distance (0 to 2, counted in Unicode code points) of term.
 func (d *Dict) Fuzzy(term string, distance int) (*Iterator, error) {
-	if _, err := d.checkQuery(func(f *fst.FST) (*fst.Iterator, error) { return f.Fuzzy(term, distance) }); err != nil {
+	if err := d.checkQuery(func(f *fst.FST) (*fst.Iterator, error) { return f.Fuzzy(term, distance) }); err != nil {
 		return nil, err
 	}
 	return d.newIterator(nil, nil, func(p *part) (*fst.Iterator, error) {
@@ -109,18 +93,18 @@ func (d *Dict) Fuzzy(term string, distance int) (*Iterator, error) {
 // checkQuery compiles a query once against the first partition so that
 // syntax errors surface from the constructor even for a dictionary with
 // many partitions.
-func (d *Dict) checkQuery(q func(*fst.FST) (*fst.Iterator, error)) (bool, error) {
+func (d *Dict) checkQuery(q func(*fst.FST) (*fst.Iterator, error)) error {
 	if d.closed.Load() {
-		return false, ErrClosed
+		return ErrClosed
 	}
 	if len(d.parts) == 0 {
-		return false, nil
+		return nil
 	}
 	it, err := q(d.parts[0].fst)
 	if err != nil {
-		return false, fmt.Errorf("reader: %w", err)
+		return fmt.Errorf("reader: %w", err)
 	}
-	return true, it.Close()
+	return it.Close()
 }
 
 // Next advances to the next key and reports whether there is one. After
@@ -141,15 +125,9 @@ func (it *Iterator) Next() bool {
 				it.fail(it.p.fstName, err)
 				break
 			}
-			it.cur, it.n = cur, 0
+			it.cur = cur
 		}
 		if it.cur.Next() {
-			// A damaged FST can hold a cycle; a partition never has more
-			// keys than its manifest entry says.
-			if it.n++; it.n > it.p.keys {
-				it.fail(it.p.fstName, fmt.Errorf("%w: iteration yields more keys than the %d the MANIFEST records", ErrCorrupt, it.p.keys))
-				break
-			}
 			it.key, it.off, it.valid = it.cur.Key(), it.cur.Value(), true
 			return true
 		}

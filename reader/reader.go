@@ -32,7 +32,6 @@ type Dict struct {
 // part is one open partition: its key range, FST and value log.
 type part struct {
 	first, last []byte
-	keys        uint64
 	fst         *fst.FST
 	log         *valuelog.Log
 	fstFile     *mmapfile.File
@@ -79,7 +78,7 @@ func Open(path string, opts *Options) (*Dict, error) {
 }
 
 func openPart(dir string, mp *manifest.Partition, advice Advice) (p part, err error) {
-	p = part{first: mp.FirstKey, last: mp.LastKey, keys: mp.Keys, fstName: mp.FST.Name, logName: mp.Log.Name}
+	p = part{first: mp.FirstKey, last: mp.LastKey, fstName: mp.FST.Name, logName: mp.Log.Name}
 	if p.fstFile, err = mapChecked(dir, mp.FST, advice); err != nil {
 		return p, err
 	}
@@ -89,15 +88,26 @@ func openPart(dir string, mp *manifest.Partition, advice Advice) (p part, err er
 	if p.fst, err = fst.Load(p.fstFile.Data); err != nil {
 		return p, fmt.Errorf("reader: %s: %w", filepath.Join(dir, mp.FST.Name), err)
 	}
+	if err := matchManifest(dir, mp.FST, p.fst.Footer()); err != nil {
+		return p, err
+	}
 	if p.log, err = valuelog.Load(p.logFile.Data); err != nil {
 		return p, fmt.Errorf("reader: %s: %w", filepath.Join(dir, mp.Log.Name), err)
 	}
-	return p, nil
+	return p, matchManifest(dir, mp.Log, p.log.Footer())
 }
 
-// mapChecked maps one data file and checks it against its manifest entry:
-// the size, and the footer's count and body checksum (files from another
-// build are caught here, without reading the body).
+// matchManifest checks a data file's footer against its manifest entry:
+// files from another build are caught here, without reading the body.
+func matchManifest(dir string, fi manifest.FileInfo, f frame.Footer) error {
+	if f.Count != fi.Count || f.BodyCRC != fi.CRC32C {
+		return fmt.Errorf("reader: %s: %w: footer (count %d, crc %08x) does not match the MANIFEST (count %d, crc %08x): file from another build?", filepath.Join(dir, fi.Name), ErrCorrupt, f.Count, f.BodyCRC, fi.Count, fi.CRC32C)
+	}
+	return nil
+}
+
+// mapChecked maps one data file and checks its size against its manifest
+// entry.
 func mapChecked(dir string, fi manifest.FileInfo, advice Advice) (*mmapfile.File, error) {
 	name := filepath.Join(dir, fi.Name)
 	f, err := mmapfile.Open(name, advice)
@@ -111,23 +121,7 @@ func mapChecked(dir string, fi manifest.FileInfo, advice Advice) (*mmapfile.File
 		f.Close()
 		return nil, fmt.Errorf("reader: %s: %w: %d bytes, the MANIFEST says %d (truncated or replaced)", name, ErrCorrupt, size, fi.Size)
 	}
-	if len(f.Data) >= frame.HeaderLen+frame.FooterLen {
-		ft := f.Data[len(f.Data)-frame.FooterLen:]
-		if count, crc := le64(ft[0:8]), le32(ft[16:20]); count != fi.Count || crc != fi.CRC32C {
-			f.Close()
-			return nil, fmt.Errorf("reader: %s: %w: footer (count %d, crc %08x) does not match the MANIFEST (count %d, crc %08x): file from another build?", name, ErrCorrupt, count, crc, fi.Count, fi.CRC32C)
-		}
-	}
 	return f, nil
-}
-
-func le64(b []byte) uint64 {
-	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
-}
-
-func le32(b []byte) uint32 {
-	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
 }
 
 // Path returns the directory the dictionary was opened from.
