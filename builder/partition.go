@@ -25,7 +25,7 @@ type Partition struct {
 	fstW   *fst.Builder
 	logW   *valuelog.Writer
 	info   manifest.Partition
-	last   []byte // previous key, for the order check
+	last   []byte // previous key: the partition's last key at Close
 	closed bool
 	err    error // sticky
 
@@ -66,16 +66,9 @@ func (p *Partition) Add(key, value []byte) error {
 	if p.closed {
 		return ErrDone
 	}
-	if p.info.Keys > 0 {
-		if c := bytes.Compare(key, p.last); c <= 0 {
-			sentinel := fst.ErrOutOfOrder
-			if c == 0 {
-				sentinel = fst.ErrDuplicate
-			}
-			p.err = fmt.Errorf("builder: %w: key %s after %s", sentinel, quote(key), quote(p.last))
-			return p.err
-		}
-	}
+	// fst.Builder.Add enforces strictly increasing keys (naming both on
+	// failure); a value appended before a rejected key is harmless, as the
+	// error is sticky and the build cannot commit.
 	off, err := p.logW.Append(value)
 	if err != nil {
 		p.err = fmt.Errorf("builder: %s: %w", p.info.Log.Name, err)
