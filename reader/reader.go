@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sync/atomic"
 
 	"github.com/kvdict/kvdict/fst"
@@ -45,25 +44,57 @@ type part struct {
 // size and checksum field against the manifest: O(1) in the dictionary's
 // size unless opts.Verify is set. Errors wrap ErrCorrupt, ErrMagic or
 // ErrVersion when the files are damaged, not a dictionary, or too new.
+//
+// Open sees exactly one version of the dictionary: it opens the directory
+// once and every file relative to it, and if the directory is replaced
+// (kvbuild --force) while Open runs and that makes it fail, it starts again
+// on the new one. A healthy dictionary is never reported corrupt, however
+// often it is replaced; real damage is reported at once.
 func Open(path string, opts *Options) (*Dict, error) {
 	var o Options
 	if opts != nil {
 		o = *opts
 	}
-	if st, err := os.Stat(path); err == nil && !st.IsDir() {
-		return nil, fmt.Errorf("reader: %s: %w: a dictionary is a directory (made by kvbuild), this is a file", path, ErrMagic)
+	var err error
+	for range maxOpenAttempts {
+		var d *Dict
+		var moved bool
+		if d, moved, err = openOnce(path, &o); err == nil || !moved {
+			return d, err
+		}
 	}
-	data, err := os.ReadFile(filepath.Join(path, manifest.FileName))
+	return nil, fmt.Errorf("%w (%s was replaced %d times while opening it)", err, path, maxOpenAttempts)
+}
+
+// openOnce opens the dictionary path names now. On error, moved reports
+// whether path was replaced meanwhile, so that the error may come from
+// that and not from damage.
+func openOnce(path string, o *Options) (d *Dict, moved bool, err error) {
+	dir, err := openDir(path)
+	if err != nil {
+		return nil, false, err
+	}
+	defer dir.close()
+	d, err = openIn(dir, o)
+	if err != nil {
+		return nil, dir.moved(), err
+	}
+	return d, false, nil
+}
+
+// openIn opens the dictionary in the open directory dir.
+func openIn(dir *dirRef, o *Options) (*Dict, error) {
+	data, err := dir.readFile(manifest.FileName, manifest.MaxBodyLen+64)
 	if err != nil {
 		return nil, fmt.Errorf("reader: %w", err)
 	}
 	man, err := manifest.Decode(data)
 	if err != nil {
-		return nil, fmt.Errorf("reader: %s: %w", filepath.Join(path, manifest.FileName), err)
+		return nil, fmt.Errorf("reader: %s: %w", dir.join(manifest.FileName), err)
 	}
-	d := &Dict{path: path, man: man, parts: make([]part, 0, len(man.Partitions))}
+	d := &Dict{path: dir.path, man: man, parts: make([]part, 0, len(man.Partitions))}
 	for i := range man.Partitions {
-		p, err := openPart(path, &man.Partitions[i], o.Advice)
+		p, err := openPart(dir, &man.Partitions[i], o.Advice)
 		d.parts = append(d.parts, p) // even on error, so unmap sees the mappings
 		if err != nil {
 			return nil, errors.Join(err, d.unmap())
@@ -77,7 +108,7 @@ func Open(path string, opts *Options) (*Dict, error) {
 	return d, nil
 }
 
-func openPart(dir string, mp *manifest.Partition, advice Advice) (p part, err error) {
+func openPart(dir *dirRef, mp *manifest.Partition, advice Advice) (p part, err error) {
 	p = part{first: mp.FirstKey, last: mp.LastKey, fstName: mp.FST.Name, logName: mp.Log.Name}
 	if p.fstFile, err = mapChecked(dir, mp.FST, advice); err != nil {
 		return p, err
@@ -86,35 +117,40 @@ func openPart(dir string, mp *manifest.Partition, advice Advice) (p part, err er
 		return p, err
 	}
 	if p.fst, err = fst.Load(p.fstFile.Data); err != nil {
-		return p, fmt.Errorf("reader: %s: %w", filepath.Join(dir, mp.FST.Name), err)
+		return p, fmt.Errorf("reader: %s: %w", dir.join(mp.FST.Name), err)
 	}
 	if err := matchManifest(dir, mp.FST, p.fst.Footer()); err != nil {
 		return p, err
 	}
 	if p.log, err = valuelog.Load(p.logFile.Data); err != nil {
-		return p, fmt.Errorf("reader: %s: %w", filepath.Join(dir, mp.Log.Name), err)
+		return p, fmt.Errorf("reader: %s: %w", dir.join(mp.Log.Name), err)
 	}
 	return p, matchManifest(dir, mp.Log, p.log.Footer())
 }
 
 // matchManifest checks a data file's footer against its manifest entry:
 // files from another build are caught here, without reading the body.
-func matchManifest(dir string, fi manifest.FileInfo, f frame.Footer) error {
+func matchManifest(dir *dirRef, fi manifest.FileInfo, f frame.Footer) error {
 	if f.Count != fi.Count || f.BodyCRC != fi.CRC32C {
-		return fmt.Errorf("reader: %s: %w: footer (count %d, crc %08x) does not match the MANIFEST (count %d, crc %08x): file from another build?", filepath.Join(dir, fi.Name), ErrCorrupt, f.Count, f.BodyCRC, fi.Count, fi.CRC32C)
+		return fmt.Errorf("reader: %s: %w: footer (count %d, crc %08x) does not match the MANIFEST (count %d, crc %08x): file from another build?", dir.join(fi.Name), ErrCorrupt, f.Count, f.BodyCRC, fi.Count, fi.CRC32C)
 	}
 	return nil
 }
 
 // mapChecked maps one data file and checks its size against its manifest
 // entry.
-func mapChecked(dir string, fi manifest.FileInfo, advice Advice) (*mmapfile.File, error) {
-	name := filepath.Join(dir, fi.Name)
-	f, err := mmapfile.Open(name, advice)
+func mapChecked(dir *dirRef, fi manifest.FileInfo, advice Advice) (*mmapfile.File, error) {
+	name := dir.join(fi.Name)
+	file, err := dir.open(fi.Name)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("reader: %s: %w: file named in the MANIFEST is missing", name, ErrCorrupt)
 		}
+		return nil, fmt.Errorf("reader: %w", err)
+	}
+	defer file.Close() // the mapping outlives the descriptor
+	f, err := mmapfile.Map(file, advice)
+	if err != nil {
 		return nil, fmt.Errorf("reader: %w", err)
 	}
 	if size := uint64(len(f.Data)); size != fi.Size {

@@ -45,6 +45,16 @@ func Open(path string, advice Advice) (*File, error) {
 		return nil, err
 	}
 	defer f.Close() // the mapping outlives the descriptor
+	return Map(f, advice)
+}
+
+// Map maps the whole of the open file f, which the caller still owns and
+// may close as soon as Map returns (the mapping outlives the descriptor).
+// Mapping a descriptor rather than a path lets a caller open every file
+// relative to one directory (openat), so that they all come from the
+// same directory even while it is being replaced.
+func Map(f *os.File, advice Advice) (*File, error) {
+	path := f.Name()
 	st, err := f.Stat()
 	if err != nil {
 		return nil, err
