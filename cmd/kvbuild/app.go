@@ -111,8 +111,10 @@ ERRORS AND EXIT STATUS
         (pass --force to replace a dictionary; kvbuild never replaces a
         file or a non-empty directory that is not a dictionary)
    3    I/O: an input cannot be opened or read (including corrupt .gz or
-        .zst data); "disk full" writing run files (free space or choose
-        another --tmp-dir) or the dictionary
+        .zst data, and "FILE: truncated compressed input": a .gz or .zst
+        stream that ends mid-stream, as an interrupted copy leaves it, so
+        the rows after the cut would be lost); "disk full" writing run files
+        (free space or choose another --tmp-dir) or the dictionary
    130  interrupted by Ctrl-C or SIGTERM: temporary files removed, DICT
         untouched`
 
@@ -321,6 +323,8 @@ func classify(ctx context.Context, err error) error {
 		return &exitError{exitInput, fmt.Errorf("%w; nothing written", err)}
 	case errors.Is(err, extsort.ErrDiskFull):
 		return &exitError{exitIO, err}
+	case errors.Is(err, extsort.ErrTruncated):
+		return &exitError{exitIO, fmt.Errorf("%w; nothing written", err)}
 	case errors.Is(err, syscall.ENOSPC):
 		return &exitError{exitIO, fmt.Errorf("disk full writing the dictionary (it needs about the size of the input, beside DICT): %w", err)}
 	}

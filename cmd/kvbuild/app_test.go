@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/kvdict/kvdict/reader"
 )
 
@@ -161,6 +162,7 @@ func TestRun_Errors(t *testing.T) {
 		{"unsorted", []string{"--sorted", "-o", filepath.Join(dir, "x"), unsorted}, exitInput, unsorted + ":2: input is not sorted in byte order"},
 		{"sum", []string{"--duplicates", "sum", "-o", filepath.Join(dir, "x"), good, bad}, exitInput, "no TAB"},
 		{"missing-input", []string{"-o", filepath.Join(dir, "x"), filepath.Join(dir, "nope.tsv")}, exitIO, "no such file"},
+		{"truncated-gzip", []string{"-o", filepath.Join(dir, "x"), writeFile(t, dir, "part-1.tsv.gz", truncatedGzip(t))}, exitIO, "part-1.tsv.gz: truncated compressed input: the gzip stream ends unexpectedly"},
 		{"bad-gzip", []string{"-o", filepath.Join(dir, "x"), writeFile(t, dir, "bad.gz", "\x1f\x8b\x08garbage")}, exitIO, "gzip"},
 	}
 	for _, c := range cases {
@@ -327,4 +329,18 @@ func TestRun_PolicyOracle(t *testing.T) {
 			}
 		})
 	}
+}
+
+// truncatedGzip is a gzip stream of many rows cut in the middle, as an
+// interrupted copy leaves it.
+func truncatedGzip(t *testing.T) string {
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	for i := range 5000 {
+		fmt.Fprintf(w, "k%d\tvalue %d\n", i, i)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()[:b.Len()/2]
 }

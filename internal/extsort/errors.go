@@ -16,6 +16,11 @@ var ErrInvalidInput = errors.New("invalid input")
 // the file system is full (ENOSPC).
 var ErrDiskFull = errors.New("disk full")
 
+// ErrTruncated is wrapped when a compressed input (.gz, .zst) ends in the
+// middle of its stream: the rows after the cut are missing, so the build
+// fails rather than produce a dictionary without them.
+var ErrTruncated = errors.New("truncated compressed input")
+
 // Place is a line of an input file.
 type Place struct {
 	File string // input name as given ("-" for stdin)

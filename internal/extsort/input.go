@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -43,27 +44,28 @@ var (
 // decompress wraps r in a decompressor chosen by the first bytes of the
 // stream (not by the file name, so a .tsv that is really gzip works too).
 // The returned close function releases the decompressor.
-func decompress(name string, r io.Reader) (io.Reader, func(), error) {
+// kind names the compression ("gzip", "zstd"), or is "" for plain text.
+func decompress(name string, r io.Reader) (_ io.Reader, kind string, release func(), _ error) {
 	br := bufio.NewReaderSize(r, 256<<10)
 	head, err := br.Peek(4)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
-		return nil, nil, fmt.Errorf("%s: %w", name, err)
+		return nil, "", nil, fmt.Errorf("%s: %w", name, err)
 	}
 	switch {
 	case bytes.HasPrefix(head, gzipMagic):
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: gzip: %w", name, err)
+			return nil, "", nil, inputError(name, "gzip", int64(br.Buffered()), err)
 		}
-		return zr, func() { zr.Close() }, nil
+		return zr, "gzip", func() { zr.Close() }, nil
 	case bytes.HasPrefix(head, zstdMagic):
 		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: zstd: %w", name, err)
+			return nil, "", nil, fmt.Errorf("%s: zstd: %w", name, err)
 		}
-		return zr, zr.Close, nil
+		return zr, "zstd", zr.Close, nil
 	}
-	return br, func() {}, nil
+	return br, "", func() {}, nil
 }
 
 // chunk is a run of whole lines of one input.
@@ -134,7 +136,7 @@ func (cr *chunkReader) readOne(ctx context.Context, idx int, in Input) (err erro
 	defer raw.Close()
 	cnt := &countingReader{r: raw, p: cr.prog}
 	defer func() { cr.nread += cnt.n }()
-	r, release, err := decompress(in.Name, cnt)
+	r, kind, release, err := decompress(in.Name, cnt)
 	if err != nil {
 		return err
 	}
@@ -157,14 +159,14 @@ func (cr *chunkReader) readOne(ctx context.Context, idx int, in Input) (err erro
 		}
 		eof := false
 		for {
-			m, rerr := io.ReadFull(r, c.buf[n:])
+			m, rerr := fill(r, c.buf[n:])
 			n += m
-			if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+			if rerr == io.EOF {
 				eof = true
 				break
 			}
 			if rerr != nil {
-				return fmt.Errorf("%s: %w", in.Name, rerr)
+				return inputError(in.Name, kind, cnt.n, rerr)
 			}
 			// Buffer full: need at least one newline in it.
 			if bytes.IndexByte(c.buf[:n], '\n') >= 0 {
@@ -201,3 +203,33 @@ func (cr *chunkReader) readOne(ctx context.Context, idx int, in Input) (err erro
 }
 
 var nl = []byte{'\n'}
+
+// fill reads from r until b is full or the stream ends. Unlike io.ReadFull
+// it returns io.EOF only for a clean end of stream: every other error,
+// io.ErrUnexpectedEOF from a decompressor that hit the end of a truncated
+// stream among them, comes back as it is, so a cut .gz or .zst file fails
+// the build instead of silently losing the rows after the cut.
+func fill(r io.Reader, b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		m, err := r.Read(b[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// inputError describes a failure to read an input. A truncated compressed
+// stream is named as such: it is the usual result of an interrupted copy.
+func inputError(name, kind string, rawBytes int64, err error) error {
+	if kind != "" && errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%s: %w: the %s stream ends unexpectedly after %d bytes of the file (an interrupted copy?)",
+			name, ErrTruncated, kind, rawBytes)
+	}
+	if kind != "" {
+		return fmt.Errorf("%s: damaged %s stream: %w", name, kind, err)
+	}
+	return fmt.Errorf("%s: %w", name, err)
+}
