@@ -6,7 +6,6 @@ import (
 	"sync"
 
 	"github.com/blevesearch/vellum"
-	"github.com/blevesearch/vellum/levenshtein"
 	"github.com/blevesearch/vellum/regexp"
 
 	"github.com/kvdict/kvdict/internal/frame"
@@ -216,43 +215,25 @@ func (f *FST) Regex(expr string) (*Iterator, error) {
 	return newIterator(f, nil, nil, re), nil
 }
 
-// MaxFuzzyDistance is the largest edit distance [FST.Fuzzy] accepts. The
-// Levenshtein automaton builder grows exponentially with the distance
-// (milliseconds at 2, impractical beyond), and at 3 or more a query over a
-// large FST matches and visits a large part of it. bleve caps fuzziness at
-// 2 for the same reasons.
+// MaxFuzzyDistance is the largest edit distance [FST.Fuzzy] accepts. At 3
+// or more a query over a large FST matches and visits a large part of it
+// (bleve caps fuzziness at 2 for the same reason).
 const MaxFuzzyDistance = 2
 
-// levBuilders are the Levenshtein automaton builders for distances 0..2,
-// built once on first use (each takes milliseconds) and shared: they are
-// safe for concurrent use.
-var levBuilders [MaxFuzzyDistance + 1]func() (*levenshtein.LevenshteinAutomatonBuilder, error)
-
-func init() {
-	for d := range levBuilders {
-		levBuilders[d] = sync.OnceValues(func() (*levenshtein.LevenshteinAutomatonBuilder, error) {
-			return levenshtein.NewLevenshteinAutomatonBuilder(uint8(d), false /* transpositions */)
-		})
-	}
-}
-
 // Fuzzy returns an iterator over the keys within Levenshtein distance
-// distance (0 to [MaxFuzzyDistance]) of term, in key order. Distance
-// counts inserted, deleted and substituted Unicode code points (a
-// transposition costs 2); term is UTF-8. The automaton reads keys as
-// UTF-8: which keys that are not valid UTF-8 match is unspecified (some
-// do, with invalid bytes counted in ways that are not an edit distance).
+// distance (0 to [MaxFuzzyDistance]) of term, in key order, exactly: the
+// distance counts inserted, deleted and substituted Unicode code points (a
+// transposition costs 2) between term and the key decoded as UTF-8, where
+// each byte of an invalid sequence counts as one U+FFFD (Go's
+// []rune(string(key))). term is at most [MaxFuzzyTermLen] bytes. The walk
+// visits every key prefix still within reach of the distance, so a query
+// over a large FST reads a good part of it at distance 2.
 func (f *FST) Fuzzy(term string, distance int) (*Iterator, error) {
 	if distance < 0 || distance > MaxFuzzyDistance {
 		return nil, fmt.Errorf("fst: fuzzy distance %d out of range 0..%d", distance, MaxFuzzyDistance)
 	}
-	lb, err := levBuilders[distance]()
-	if err != nil {
-		return nil, fmt.Errorf("fst: fuzzy: building Levenshtein automaton builder: %w", err)
+	if len(term) > MaxFuzzyTermLen {
+		return nil, fmt.Errorf("fst: fuzzy term of %d bytes is longer than %d", len(term), MaxFuzzyTermLen)
 	}
-	dfa, err := lb.BuildDfa(term, uint8(distance))
-	if err != nil {
-		return nil, fmt.Errorf("fst: fuzzy %q distance %d: %w", term, distance, err)
-	}
-	return newIterator(f, nil, nil, dfa), nil
+	return newIterator(f, nil, nil, newLevenshtein(term, distance)), nil
 }

@@ -8,12 +8,13 @@ import (
 
 const fuzzyDescription = `Prints every pair whose key is within Levenshtein distance N of TERM
 (insertions, deletions and substitutions of one character each), in key
-order. Distances count Unicode characters, so TERM and the keys should be
-UTF-8. --distance defaults to 1; 0 is an exact match; 2 is the largest
-distance the automaton supports, and it already visits many keys.
+order, exactly. Distances count Unicode characters: TERM is UTF-8, and in
+a key that is not valid UTF-8 each invalid byte counts as one character.
+--distance defaults to 1; 0 is an exact match; 2 is the largest distance
+accepted, and it already visits a good part of a large dictionary.
 
 Errors: "invalid fuzzy search: ..." (exit 2) when N is out of range or
-TERM is too long for the automaton.
+TERM is longer than 1024 bytes.
 
 Exit status: 0 (also when nothing matches), 2 usage, 3 the dictionary
 cannot be opened or is corrupt, 4 output error.`
