@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
+	"strconv"
 	"testing"
 	"unicode/utf8"
 
@@ -14,7 +15,7 @@ import (
 
 // pypiKeys returns the distinct keys of the bundled 40,009-row PyPI sample
 // (real package names), sorted, as kvs with their ordinals as values.
-func pypiKeys(t *testing.T) []kv {
+func pypiKeys(t testing.TB) []kv {
 	t.Helper()
 	data, err := os.ReadFile("../testdata/pypi-sample.tsv")
 	if err != nil {
@@ -191,5 +192,24 @@ func TestFuzzy_TermTooLong(t *testing.T) {
 	}
 	if _, err := f.Fuzzy(string(make([]byte, fst.MaxFuzzyTermLen)), 1); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// BenchmarkFuzzy times a whole fuzzy query (automaton and walk) over the
+// 40k real PyPI names, for a short and a long term.
+func BenchmarkFuzzy(b *testing.B) {
+	f := mustLoad(b, pypiKeys(b))
+	for _, term := range []string{"requests", "odoo-addon-pos-early-receipt-printing"} {
+		for d := 0; d <= fst.MaxFuzzyDistance; d++ {
+			b.Run("len="+strconv.Itoa(len(term))+"/d="+strconv.Itoa(d), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					it, _ := f.Fuzzy(term, d)
+					for it.Next() {
+					}
+					it.Close()
+				}
+			})
+		}
 	}
 }
