@@ -1,6 +1,7 @@
 package reader_test
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"os"
@@ -146,5 +147,31 @@ func TestOpen_MixedBuilds(t *testing.T) {
 	os.WriteFile(filepath.Join(a, "part-00000.vlog"), data, 0o644)
 	if _, err := reader.Open(a, nil); !errors.Is(err, reader.ErrCorrupt) {
 		t.Fatalf("Open with another build's value log: %v", err)
+	}
+}
+
+// Ensure the README's damage table holds for its worst row: a flipped bit
+// inside a value is not seen by Open or Get (values carry no checksum of
+// their own; the damaged bytes come back), and Verify reports it.
+func TestDamage_ValueBitDetectedByVerifyOnly(t *testing.T) {
+	kvs := []testutil.KV{{Key: []byte("key"), Value: []byte("the value of key")}}
+	dir := testutil.MustBuild(t, kvs, 1, nil)
+	vlog := filepath.Join(dir, "part-00000.vlog")
+	mutate(t, vlog, func(b []byte) []byte {
+		i := bytes.Index(b, []byte("value"))
+		b[i] ^= 0x20 // "value" -> "Value"
+		return b
+	})
+	d, err := reader.Open(dir, nil)
+	if err != nil {
+		t.Fatalf("Open: %v (Open does not read values)", err)
+	}
+	defer d.Close()
+	v, err := d.Get([]byte("key"))
+	if err != nil || string(v) != "the Value of key" {
+		t.Fatalf("Get = %q, %v; want the damaged bytes (a lookup cannot see them)", v, err)
+	}
+	if err := d.Verify(); !errors.Is(err, reader.ErrCorrupt) {
+		t.Fatalf("Verify: %v, want ErrCorrupt", err)
 	}
 }

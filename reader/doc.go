@@ -33,11 +33,18 @@
 // use bytes.Clone / string(v). Close must not race with other calls on the
 // same Dict.
 //
-// Open checks headers, footers, sizes and the manifest, not every byte:
-// a dictionary damaged on disk can still return a wrong value, or an
-// error wrapping ErrCorrupt, at lookup time. Verify (or `kvlookup verify`)
-// reads everything and checks every checksum; run it when a dictionary is
+// Open checks headers, footers, sizes and the manifest, not every byte,
+// and values carry no checksum of their own: a dictionary damaged on disk
+// can still return a wrong value (a flipped bit inside a value comes back
+// as it is), or an error wrapping ErrCorrupt, at lookup time; it never
+// crashes or hangs a reader. Verify (or `kvlookup verify`) reads
+// everything and checks every checksum; run it when a dictionary is
 // installed on a machine, or set Options.Verify.
+//
+// Never modify a dictionary's files in place (cp or rsync --inplace over
+// a dictionary in use): a reader of a file that shrinks under its mapping
+// dies of SIGBUS. Write a new dictionary beside it and rename it into
+// place.
 //
 // # Iteration
 //
