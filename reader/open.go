@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/kvdict/kvdict/internal/manifest"
+	"github.com/kvdict/kvdict/internal/storefmt"
 )
 
 // maxOpenAttempts bounds how often Open starts again when the dictionary
@@ -85,6 +88,102 @@ func (d *dirRef) readFile(name string, limit int64) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(f, limit))
 }
 
+// readManifest reads the directory's MANIFEST. With lease it takes
+// flock(LOCK_SH) on it first and returns the file, which the Dict keeps
+// open: store garbage collection skips a version whose MANIFEST it cannot
+// lock exclusively. Failing to get the lease means the version is being
+// deleted; Open then starts again from CURRENT.
+func (d *dirRef) readManifest(lease bool) (data []byte, lf *os.File, err error) {
+	f, err := d.open(manifest.FileName)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reader: %w", err)
+	}
+	defer func() {
+		if lf == nil {
+			f.Close()
+		}
+	}()
+	if lease {
+		if err := unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB); err != nil {
+			return nil, nil, fmt.Errorf("reader: %s: taking the store lease: %w", f.Name(), err)
+		}
+	}
+	data, err = io.ReadAll(io.LimitReader(f, manifest.MaxBodyLen+64))
+	if err != nil {
+		return nil, nil, fmt.Errorf("reader: %w", err)
+	}
+	if lease {
+		lf = f
+	}
+	return data, lf, nil
+}
+
+// resolve returns the directory holding the dictionary's files: d itself,
+// or, when d is a store (it has CURRENT and no MANIFEST), the version
+// directory CURRENT names, and that version's name.
+func (d *dirRef) resolve() (dir *dirRef, version string, err error) {
+	if err := unix.Faccessat(int(d.f.Fd()), manifest.FileName, unix.F_OK, 0); err == nil {
+		return d, "", nil
+	}
+	version, err = d.current()
+	if errors.Is(err, os.ErrNotExist) {
+		return d, "", nil // neither: openIn reports the missing MANIFEST
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	if dir, err = d.openSubdir(version); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			err = fmt.Errorf("reader: store %s: %w: %s names %s, which does not exist", d.path, ErrCorrupt, storefmt.CurrentFile, version)
+		}
+		return nil, version, err
+	}
+	return dir, version, nil
+}
+
+// current reads and decodes the store's CURRENT file.
+func (d *dirRef) current() (string, error) {
+	data, err := d.readFile(storefmt.CurrentFile, storefmt.MaxCurrentLen+1)
+	if err != nil {
+		return "", err
+	}
+	name, _, err := storefmt.DecodeCurrent(data)
+	if err != nil {
+		return "", fmt.Errorf("reader: store %s: %w", d.path, err)
+	}
+	return name, nil
+}
+
+// openOnce opens the dictionary path names now: a dictionary directory, or
+// a store's current version. On error, moved reports whether path, or the
+// store's CURRENT, changed meanwhile, so that the error may come from that
+// and not from damage.
+func openOnce(path string, o *Options) (d *Dict, moved bool, err error) {
+	root, err := openDir(path)
+	if err != nil {
+		return nil, false, err
+	}
+	defer root.close()
+	dir, version, err := root.resolve()
+	if err == nil {
+		if dir != root {
+			defer dir.close()
+		}
+		if d, err = openIn(dir, o, version != ""); err == nil {
+			d.version = version
+			return d, false, nil
+		}
+	}
+	if root.moved() {
+		return nil, true, err
+	}
+	if version != "" {
+		now, cerr := root.current()
+		return nil, cerr != nil || now != version, err
+	}
+	return nil, false, err
+}
+
 // moved reports whether d.path no longer names the directory d holds
 // open: it was replaced (or removed) after openDir.
 func (d *dirRef) moved() bool {
@@ -96,3 +195,8 @@ func (d *dirRef) moved() bool {
 }
 
 func (d *dirRef) close() error { return d.f.Close() }
+
+// Version returns the name of the store version the Dict was opened from
+// (for example "v000043.kvd") when Open was given a store, and "" when it
+// was given a dictionary directory.
+func (d *Dict) Version() string { return d.version }

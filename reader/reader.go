@@ -26,6 +26,10 @@ type Dict struct {
 	man    *Manifest
 	parts  []part
 	closed atomic.Bool
+
+	version  string   // store version name ("" for a plain dictionary); see open.go
+	dev, ino uint64   // identity of the directory the files came from
+	lease    *os.File // MANIFEST under flock(LOCK_SH) when opened through a store
 }
 
 // part is one open partition: its key range, FST and value log.
@@ -66,33 +70,20 @@ func Open(path string, opts *Options) (*Dict, error) {
 	return nil, fmt.Errorf("%w (%s was replaced %d times while opening it)", err, path, maxOpenAttempts)
 }
 
-// openOnce opens the dictionary path names now. On error, moved reports
-// whether path was replaced meanwhile, so that the error may come from
-// that and not from damage.
-func openOnce(path string, o *Options) (d *Dict, moved bool, err error) {
-	dir, err := openDir(path)
-	if err != nil {
-		return nil, false, err
-	}
-	defer dir.close()
-	d, err = openIn(dir, o)
-	if err != nil {
-		return nil, dir.moved(), err
-	}
-	return d, false, nil
-}
-
 // openIn opens the dictionary in the open directory dir.
-func openIn(dir *dirRef, o *Options) (*Dict, error) {
-	data, err := dir.readFile(manifest.FileName, manifest.MaxBodyLen+64)
+// With lease it keeps the MANIFEST open under flock(LOCK_SH) until Close,
+// so that store garbage collection leaves the version alone.
+func openIn(dir *dirRef, o *Options, lease bool) (*Dict, error) {
+	data, lf, err := dir.readManifest(lease)
 	if err != nil {
-		return nil, fmt.Errorf("reader: %w", err)
+		return nil, err
 	}
+	d := &Dict{path: dir.path, dev: dir.dev, ino: dir.ino, lease: lf}
 	man, err := manifest.Decode(data)
 	if err != nil {
-		return nil, fmt.Errorf("reader: %s: %w", dir.join(manifest.FileName), err)
+		return nil, errors.Join(fmt.Errorf("reader: %s: %w", dir.join(manifest.FileName), err), d.unmap())
 	}
-	d := &Dict{path: dir.path, man: man, parts: make([]part, 0, len(man.Partitions))}
+	d.man, d.parts = man, make([]part, 0, len(man.Partitions))
 	for i := range man.Partitions {
 		p, err := openPart(dir, &man.Partitions[i], o.Advice)
 		d.parts = append(d.parts, p) // even on error, so unmap sees the mappings
@@ -259,6 +250,10 @@ func (d *Dict) unmap() error {
 			}
 		}
 		p.fstFile, p.logFile = nil, nil
+	}
+	if d.lease != nil {
+		errs = append(errs, d.lease.Close()) // drops the flock
+		d.lease = nil
 	}
 	return errors.Join(errs...)
 }
