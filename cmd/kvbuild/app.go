@@ -92,6 +92,18 @@ MEMORY, THREADS AND TEMPORARY FILES
    (docs/BENCHMARKS.md, section 2). Pass 0 for the fst package's
    default, or a row count.
 
+VERSIONED STORES (--publish)
+   With --publish, DICT names a store: a directory of immutable versions
+   (v000001.kvd, v000002.kvd, ...) and a CURRENT file naming the one readers
+   open. kvbuild writes the next version, then switches CURRENT to it
+   atomically (rename); DICT is created if absent. Readers open the store
+   path itself (kvlookup, reader.Open) and get the current version;
+   long-running readers (reader.Handle) switch without a restart. Versions
+   are never replaced, so --force is refused; old versions stay until
+   'kvlookup gc STORE' removes them; 'kvlookup versions STORE' lists them.
+   One publisher at a time: a second fails with "busy" (exit 2), as does
+   publishing into a dictionary or a directory holding other files.
+
 PROGRESS
    On a terminal, a progress line on stderr shows the phase, lines and bytes
    done, the rate and an ETA. At the end one summary line goes to stderr
@@ -161,6 +173,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the dictionary directory `DICT`", Required: true},
 			&cli.BoolFlag{Name: "force", Usage: "replace an existing dictionary at DICT (atomically)"},
+			&cli.BoolFlag{Name: "publish", Usage: "DICT is a store: write its next version and make it current (see VERSIONED STORES)"},
 			&cli.StringFlag{Name: "memory", Usage: "memory budget `SIZE` for the whole process, e.g. 512M, 2G", DefaultText: "1/4 of RAM, 256M..4G"},
 			&cli.IntFlag{Name: "threads", Usage: "`N` parse/sort workers and output partitions", DefaultText: "all cores"},
 			&cli.StringFlag{Name: "tmp-dir", Usage: "spill sorted runs under `DIR`", DefaultText: "the directory of DICT"},
@@ -262,14 +275,11 @@ func action(c *cli.Context, stdin io.Reader, stderr io.Writer) error {
 	if r := c.Int("registry"); r != 0 {
 		bopts.Build["registry"] = strconv.Itoa(r)
 	}
-	b, err := builder.Create(out, bopts)
+	tg, err := openTarget(out, c.Bool("publish"), bopts)
 	if err != nil {
-		if errors.Is(err, builder.ErrExists) || errors.Is(err, builder.ErrNotDict) {
-			return &exitError{exitUsage, err}
-		}
-		return &exitError{exitIO, err}
+		return err
 	}
-	defer b.Abort() // no-op after Commit
+	defer tg.abort() // no-op after commit
 
 	prog := new(extsort.Progress)
 	quiet := c.Bool("quiet")
@@ -277,7 +287,7 @@ func action(c *cli.Context, stdin io.Reader, stderr io.Writer) error {
 	if !quiet && isTerminal(stderr) {
 		bar = startProgress(stderr, prog, start)
 	}
-	st, err := extsort.Build(c.Context, inputs, builderSink{b}, &extsort.Options{
+	st, err := extsort.Build(c.Context, inputs, builderSink{tg.b}, &extsort.Options{
 		Memory:      mem,
 		Threads:     threads,
 		TmpDir:      tmpDir,
@@ -290,14 +300,14 @@ func action(c *cli.Context, stdin io.Reader, stderr io.Writer) error {
 		Progress:    prog,
 	})
 	if err == nil {
-		_, err = b.Commit()
+		err = tg.commit()
 	}
 	bar.stop()
 	if err != nil {
 		return classify(c.Context, err)
 	}
 	if !quiet {
-		fmt.Fprintln(stderr, summary(out, st, time.Since(start)))
+		fmt.Fprintln(stderr, summary(tg.path, st, time.Since(start)))
 		if st.Threads < threads {
 			fmt.Fprintf(stderr, "kvbuild: used %d threads, not %d: --memory %s leaves too little per thread\n", st.Threads, threads, formatBytes(mem))
 		}

@@ -29,6 +29,11 @@ const appDescription = `kvlookup reads a kvdict dictionary: the directory that k
 read-only and costs well under a millisecond whatever its size, so each
 command simply opens DICT, answers and exits.
 
+DICT may also be a store, the directory "kvbuild --publish" writes: every
+command then reads the store's current version (info shows which, as
+store_version). "kvlookup versions STORE" lists its versions and
+"kvlookup gc STORE" removes old ones.
+
 Put flags anywhere after the command name (kvlookup range DICT --from a).
 Put -- before a key or prefix that starts with "-" (kvlookup get DICT -- -1).
 
@@ -148,6 +153,8 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			sampleCommand(),
 			infoCommand(),
 			verifyCommand(),
+			versionsCommand(),
+			gcCommand(),
 			completionCommand(),
 		},
 		// Errors are printed once, by run, which also picks the exit status:
@@ -158,7 +165,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			if c.NArg() > 0 {
 				return usageErrorf(c, "unknown command %q", c.Args().First())
 			}
-			return usageErrorf(c, "missing command: get, prefix, range, regex, fuzzy, dump, count, sample, info, verify or completion")
+			return usageErrorf(c, "missing command: get, prefix, range, regex, fuzzy, dump, count, sample, info, verify, versions, gc or completion")
 		},
 	}
 }

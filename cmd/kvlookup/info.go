@@ -18,6 +18,8 @@ import (
 
 const infoDescription = `Prints what the dictionary's MANIFEST records and what the reader sees:
    path              DICT as given
+   store_version     when DICT is a store (kvbuild --publish): the version
+                     read, the one its CURRENT file names
    format_version    the dictionary format version (docs/FORMAT.md)
    features          optional format features in use ("-" for none)
    keys, values      number of keys, and of stored value records (identical
@@ -81,11 +83,12 @@ func infoJSON(p *printer, path string, d *reader.Dict) error {
 	stats := map[string]any{}
 	flatten("", reflect.ValueOf(st), func(name string, v any) { stats[name[1:]] = v })
 	b, err := json.Marshal(struct {
-		Path     string           `json:"path"`
-		Manifest *reader.Manifest `json:"manifest"`
-		Stats    map[string]any   `json:"stats"`
-		Version  string           `json:"kvlookup_version"`
-	}{path, d.Manifest(), stats, toolVersion()})
+		Path         string           `json:"path"`
+		StoreVersion string           `json:"store_version,omitempty"`
+		Manifest     *reader.Manifest `json:"manifest"`
+		Stats        map[string]any   `json:"stats"`
+		Version      string           `json:"kvlookup_version"`
+	}{path, d.Version(), d.Manifest(), stats, toolVersion()})
 	if err != nil {
 		return err
 	}
@@ -102,6 +105,9 @@ func infoTSV(p *printer, path string, d *reader.Dict) error {
 	features := cmp.Or(strings.Join(m.Features, ","), "-")
 	kv := func(name string, v any) { fmt.Fprintf(p.w, "%s\t%v\n", name, v) }
 	kv("path", path)
+	if v := d.Version(); v != "" {
+		kv("store_version", v) // path is a store; this version was read
+	}
 	kv("format_version", m.FormatVersion)
 	kv("features", features)
 	kv("keys", m.Keys)
