@@ -13,6 +13,7 @@ import (
 
 	"github.com/kvdict/kvdict/fst"
 	"github.com/kvdict/kvdict/internal/manifest"
+	"github.com/kvdict/kvdict/internal/tmpdir"
 	"github.com/kvdict/kvdict/valuelog"
 )
 
@@ -82,7 +83,9 @@ func Create(path string, opts *Options) (*Builder, error) {
 	if err := checkTarget(path, o.Force); err != nil {
 		return nil, err
 	}
-	tmp, err := os.MkdirTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
+	// The owner record inside lets a later build remove this directory if
+	// this process is killed (RemoveLeftovers).
+	tmp, err := tmpdir.Create(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
 	if err != nil {
 		return nil, fmt.Errorf("builder: %w", err)
 	}
@@ -90,7 +93,7 @@ func Create(path string, opts *Options) (*Builder, error) {
 	// processes that may run as other users. The files inside are created
 	// 0644 less the umask, so a private umask still keeps them private.
 	if err := os.Chmod(tmp, 0o755); err != nil {
-		return nil, errors.Join(fmt.Errorf("builder: %w", err), os.Remove(tmp))
+		return nil, errors.Join(fmt.Errorf("builder: %w", err), tmpdir.Remove(tmp))
 	}
 	return &Builder{path: path, tmp: tmp, opts: o}, nil
 }
@@ -206,6 +209,9 @@ func (b *Builder) Commit() (m *manifest.Manifest, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := tmpdir.Disown(b.tmp); err != nil {
+		return nil, fmt.Errorf("builder: %w", err)
+	}
 	if err := writeFileSync(filepath.Join(b.tmp, manifest.FileName), data); err != nil {
 		return nil, err
 	}
@@ -262,7 +268,7 @@ func (b *Builder) abortLocked() error {
 	for _, p := range b.parts {
 		errs = append(errs, p.abort())
 	}
-	if err := os.RemoveAll(b.tmp); err != nil {
+	if err := tmpdir.Remove(b.tmp); err != nil {
 		errs = append(errs, fmt.Errorf("builder: removing %s: %w", b.tmp, err))
 	}
 	return errors.Join(errs...)

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/kvdict/kvdict/internal/tmpdir"
 )
 
 // install moves the finished temporary directory tmp to path.
@@ -34,8 +36,10 @@ func install(tmp, path string, force bool) error {
 			return err
 		}
 		// tmp now holds the old dictionary. Readers that have it open
-		// keep their mappings; the files go when they close.
-		if err := os.RemoveAll(tmp); err != nil {
+		// keep their mappings; the files go when they close. Claim it
+		// first, so that if we are killed while deleting it a later
+		// build removes the rest.
+		if err := errors.Join(tmpdir.Claim(tmp), tmpdir.Remove(tmp)); err != nil {
 			return fmt.Errorf("builder: new dictionary installed, but removing the old one at %s failed: %w", tmp, err)
 		}
 		return nil

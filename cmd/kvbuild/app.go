@@ -82,7 +82,11 @@ MEMORY, THREADS AND TEMPORARY FILES
    default --tmp-dir is the directory of DICT, not /tmp: the run files need
    about as much space as the input (often more than a RAM-backed /tmp has),
    and the dictionary is written beside DICT anyway. Temporary files are
-   removed on success, on failure and on Ctrl-C (--keep-tmp keeps them).
+   removed on success, on failure, on Ctrl-C, SIGTERM and SIGHUP (--keep-tmp
+   keeps them). A build killed outright (SIGKILL, the OOM killer, a crash)
+   cannot clean up: each temporary directory records its owner (host, boot,
+   PID and start time), and every build removes those of dead builds beside
+   DICT and in --tmp-dir, saying how much it freed.
    --threads (default: all cores) workers parse and sort, and the dictionary
    is written as --threads key-range partitions built in parallel.
    --sorted skips the sort for input already in byte order (LC_ALL=C sort);
@@ -127,8 +131,8 @@ ERRORS AND EXIT STATUS
         stream that ends mid-stream, as an interrupted copy leaves it, so
         the rows after the cut would be lost); "disk full" writing run files
         (free space or choose another --tmp-dir) or the dictionary
-   130  interrupted by Ctrl-C or SIGTERM: temporary files removed, DICT
-        untouched`
+   130  interrupted by Ctrl-C, SIGTERM or SIGHUP (a closed terminal; under
+        nohup SIGHUP is ignored): temporary files removed, DICT untouched`
 
 // run is main without the process: tests call it in-process.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -275,6 +279,11 @@ func action(c *cli.Context, stdin io.Reader, stderr io.Writer) error {
 	if r := c.Int("registry"); r != 0 {
 		bopts.Build["registry"] = strconv.Itoa(r)
 	}
+	sweep := []string{filepath.Dir(filepath.Clean(out)), tmpDir}
+	if c.Bool("publish") {
+		sweep = append(sweep, out) // versions are built inside the store
+	}
+	removeLeftovers(stderr, c.Bool("quiet"), sweep...)
 	tg, err := openTarget(out, c.Bool("publish"), bopts)
 	if err != nil {
 		return err

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/kvdict/kvdict/internal/tmpdir"
 )
 
 // Fixed parts of the memory budget.
@@ -230,7 +232,7 @@ func (b *build) nextRunPath() (string, error) {
 		if err := os.MkdirAll(b.o.TmpDir, 0o755); err != nil {
 			return "", fmt.Errorf("temporary directory: %w", err)
 		}
-		d, err := os.MkdirTemp(b.o.TmpDir, ".kvbuild-tmp-")
+		d, err := tmpdir.Create(b.o.TmpDir, ".kvbuild-tmp-") // owner recorded: swept if we are killed
 		if err != nil {
 			return "", spillError(b.o.TmpDir, err)
 		}
@@ -249,10 +251,14 @@ func (b *build) release() {
 }
 
 func (b *build) removeTmp() {
-	if b.tmp == "" || b.o.KeepTmp {
+	if b.tmp == "" {
 		return
 	}
-	os.RemoveAll(b.tmp)
+	if b.o.KeepTmp {
+		tmpdir.Keep(b.tmp) // never swept by a later build
+		return
+	}
+	tmpdir.Remove(b.tmp)
 }
 
 type sample struct {
