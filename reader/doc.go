@@ -46,6 +46,14 @@
 // dies of SIGBUS. Write a new dictionary beside it and rename it into
 // place.
 //
+// # New versions
+//
+// Open accepts a store (package store, kvbuild --publish) as well as a
+// dictionary directory, and opens the store's current version. A
+// long-running process that must follow new versions uses a Handle
+// (OpenHandle): lookups pin one version each, reloads never pause them,
+// and a retired version is unmapped when its last lookup ends.
+//
 // # Iteration
 //
 // All, Range, Prefix, Regex and Fuzzy return an *Iterator over key order:

@@ -200,3 +200,22 @@ func (d *dirRef) close() error { return d.f.Close() }
 // (for example "v000043.kvd") when Open was given a store, and "" when it
 // was given a dictionary directory.
 func (d *Dict) Version() string { return d.version }
+
+// probe returns the identity of the directory Open would read at path
+// now (for a store, its current version's), without opening any file in
+// it: Handle.Reload compares it with the open version's.
+func probe(path string) (dev, ino uint64, err error) {
+	root, err := openDir(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer root.close()
+	dir, _, err := root.resolve()
+	if err != nil {
+		return 0, 0, err
+	}
+	if dir != root {
+		dir.close()
+	}
+	return dir.dev, dir.ino, nil
+}
