@@ -37,7 +37,12 @@ var (
 // Options configure a Builder. A nil *Options means the defaults.
 type Options struct {
 	// Force replaces an existing dictionary at the target path,
-	// atomically. Without it, Create fails with ErrExists.
+	// atomically. Without it, Create fails with ErrExists. If the target
+	// is a symbolic link to a dictionary, the link is replaced instead:
+	// the new dictionary goes beside the link's target, named after the
+	// link plus the UTC build time (NAME.20261202T001500Z; Builder.Path
+	// says where), and the link is flipped to it atomically; the previous
+	// dictionary is kept (see symlink.go).
 	Force bool
 	// FST configures the FST builders (registry size); nil means fst's
 	// defaults.
@@ -62,6 +67,7 @@ type Builder struct {
 	path string // target
 	tmp  string // temporary directory beside the target
 	opts Options
+	link *linkPlan // the symbolic link to flip to path, if the target is one
 
 	mu    sync.Mutex
 	parts []*Partition
@@ -80,6 +86,13 @@ func Create(path string, opts *Options) (*Builder, error) {
 		o.Now = time.Now
 	}
 	path = filepath.Clean(path)
+	var link *linkPlan
+	if st, err := os.Lstat(path); err == nil && st.Mode()&os.ModeSymlink != 0 && o.Force {
+		if link, err = planLink(path, o.Now()); err != nil {
+			return nil, err
+		}
+		path = link.newPath
+	}
 	if err := checkTarget(path, o.Force); err != nil {
 		return nil, err
 	}
@@ -95,8 +108,13 @@ func Create(path string, opts *Options) (*Builder, error) {
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return nil, errors.Join(fmt.Errorf("builder: %w", err), tmpdir.Remove(tmp))
 	}
-	return &Builder{path: path, tmp: tmp, opts: o}, nil
+	return &Builder{path: path, tmp: tmp, opts: o, link: link}, nil
 }
+
+// Path reports the directory Commit writes the dictionary to: the target
+// given to Create, or, when that is a symbolic link replaced under Force,
+// the new directory the link will point at.
+func (b *Builder) Path() string { return b.path }
 
 // checkTarget fails unless path is absent, or force is set and path holds
 // something we may replace: a dictionary or an empty directory.
@@ -218,8 +236,14 @@ func (b *Builder) Commit() (m *manifest.Manifest, err error) {
 	if err := syncDir(b.tmp); err != nil {
 		return nil, err
 	}
-	if err := install(b.tmp, b.path, b.opts.Force); err != nil {
+	if err := install(b.tmp, b.path, b.opts.Force && b.link == nil); err != nil {
 		return nil, err
+	}
+	if b.link != nil {
+		b.done = true // the dictionary is installed: nothing to abort
+		if err := b.link.relink(); err != nil {
+			return nil, err
+		}
 	}
 	b.done = true
 	return m, nil

@@ -108,6 +108,16 @@ VERSIONED STORES (--publish)
    One publisher at a time: a second fails with "busy" (exit 2), as does
    publishing into a dictionary or a directory holding other files.
 
+REPLACING A DICTIONARY (--force)
+   DICT a dictionary: the new one is swapped in atomically; readers that
+   opened the old one keep reading it until they close it.
+   DICT a symbolic link to a dictionary ("build a new version, flip the
+   link"): the new dictionary is written beside the link's target as
+   NAME.YYYYMMDDTHHMMSSZ (the link's name and the UTC time), then the link
+   is replaced atomically to point at it (relative if it was). The previous
+   dictionary is kept, for readers still using it and for rollback: delete
+   it yourself. For managed versions with garbage collection see --publish.
+
 PROGRESS
    On a terminal, a progress line on stderr shows the phase, lines and bytes
    done, the rate and an ETA. At the end one summary line goes to stderr
@@ -125,7 +135,8 @@ ERRORS AND EXIT STATUS
         sorted in byte order" (--sorted)
    2    usage: a bad flag or size, no INPUT, no -o; "target already exists"
         (pass --force to replace a dictionary; kvbuild never replaces a
-        file or a non-empty directory that is not a dictionary)
+        file or a non-empty directory that is not a dictionary, nor a
+        symlink to one)
    3    I/O: an input cannot be opened or read (including corrupt .gz or
         .zst data, and "FILE: truncated compressed input": a .gz or .zst
         stream that ends mid-stream, as an interrupted copy leaves it, so
@@ -176,7 +187,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		ExitErrHandler:  func(*cli.Context, error) {}, // run maps errors to exit codes
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the dictionary directory `DICT`", Required: true},
-			&cli.BoolFlag{Name: "force", Usage: "replace an existing dictionary at DICT (atomically)"},
+			&cli.BoolFlag{Name: "force", Usage: "replace an existing dictionary at DICT (atomically); if DICT is a symlink to a dictionary, build a new one beside its target and flip the link"},
 			&cli.BoolFlag{Name: "publish", Usage: "DICT is a store: write its next version and make it current (see VERSIONED STORES)"},
 			&cli.StringFlag{Name: "memory", Usage: "memory budget `SIZE` for the whole process, e.g. 512M, 2G", DefaultText: "1/4 of RAM, 256M..4G"},
 			&cli.IntFlag{Name: "threads", Usage: "`N` parse/sort workers and output partitions", DefaultText: "all cores"},
@@ -279,11 +290,8 @@ func action(c *cli.Context, stdin io.Reader, stderr io.Writer) error {
 	if r := c.Int("registry"); r != 0 {
 		bopts.Build["registry"] = strconv.Itoa(r)
 	}
-	sweep := []string{filepath.Dir(filepath.Clean(out)), tmpDir}
-	if c.Bool("publish") {
-		sweep = append(sweep, out) // versions are built inside the store
-	}
-	removeLeftovers(stderr, c.Bool("quiet"), sweep...)
+	removeLeftovers(stderr, c.Bool("quiet"), leftoverDirs(out, tmpDir, c.Bool("publish"))...)
+	prevLink := readLink(out)
 	tg, err := openTarget(out, c.Bool("publish"), bopts)
 	if err != nil {
 		return err
@@ -317,6 +325,7 @@ func action(c *cli.Context, stdin io.Reader, stderr io.Writer) error {
 	}
 	if !quiet {
 		fmt.Fprintln(stderr, summary(tg.path, st, time.Since(start)))
+		linkNote(stderr, out, prevLink)
 		if st.Threads < threads {
 			fmt.Fprintf(stderr, "kvbuild: used %d threads, not %d: --memory %s leaves too little per thread\n", st.Threads, threads, formatBytes(mem))
 		}

@@ -344,3 +344,33 @@ func truncatedGzip(t *testing.T) string {
 	}
 	return b.String()[:b.Len()/2]
 }
+
+// Ensure --force onto a symlink to a dictionary builds the new version
+// beside the old, flips the link, keeps the old one and says so.
+func TestRun_ForceSymlink(t *testing.T) {
+	dir := t.TempDir()
+	in := writeFile(t, dir, "in.tsv", "k\tnew\n")
+	if code, stderr := kvbuild(t, context.Background(), "", "-o", filepath.Join(dir, "v1"), writeFile(t, dir, "old.tsv", "k\told\n")); code != 0 {
+		t.Fatal(stderr)
+	}
+	link := filepath.Join(dir, "current")
+	os.Symlink("v1", link)
+	if code, stderr := kvbuild(t, context.Background(), "", "-o", link, in); code != exitUsage || !strings.Contains(stderr, "--force") {
+		t.Fatalf("without --force: exit %d: %s", code, stderr)
+	}
+	code, stderr := kvbuild(t, context.Background(), "", "--force", "-o", link, in)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	now, _ := os.Readlink(link)
+	if !strings.HasPrefix(now, "current.") || !strings.Contains(stderr, "it now points at the new dictionary, "+now+"; the previous one, v1, is kept") {
+		t.Fatalf("link %q, stderr:\n%s", now, stderr)
+	}
+	if got := dump(t, link); got != "k=new\n" {
+		t.Fatalf("through the link: %q", got)
+	}
+	if got := dump(t, filepath.Join(dir, "v1")); got != "k=old\n" {
+		t.Fatalf("previous: %q", got)
+	}
+	assertNoTemp(t, dir)
+}

@@ -43,6 +43,20 @@ func removeLeftovers(stderr io.Writer, quiet bool, dirs ...string) {
 	}
 }
 
+// leftoverDirs are the places a build of out leaves temporary directories:
+// beside out (and beside its target if out is a symlink), --tmp-dir, and
+// inside the store under --publish.
+func leftoverDirs(out, tmpDir string, publish bool) []string {
+	dirs := []string{filepath.Dir(filepath.Clean(out)), tmpDir}
+	if r, err := filepath.EvalSymlinks(out); err == nil {
+		dirs = append(dirs, filepath.Dir(r))
+	}
+	if publish {
+		dirs = append(dirs, out) // versions are built inside the store
+	}
+	return dirs
+}
+
 func paths(ls []builder.Leftover) string {
 	s := make([]string, len(ls))
 	for i, l := range ls {

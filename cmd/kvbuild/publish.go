@@ -40,7 +40,7 @@ func openTarget(out string, publish bool, bopts *builder.Options) (*target, erro
 		}
 		return nil, &exitError{exitIO, err}
 	}
-	return &target{b: b, path: out}, nil
+	return &target{b: b, path: b.Path()}, nil // Path differs from out when out is a symlink
 }
 
 // commit installs the dictionary; with --publish it also makes the new
