@@ -161,7 +161,7 @@ func (e *exitError) Unwrap() error { return e.err }
 
 func runIO(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	app := newApp(stdin, stdout, stderr)
-	err := app.RunContext(ctx, args)
+	err := app.RunContext(ctx, interspersed(app.Flags, args))
 	if err == nil {
 		return exitOK
 	}
@@ -171,6 +171,9 @@ func runIO(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		code = ee.code
 	}
 	fmt.Fprintf(stderr, "kvbuild: %v\n", err)
+	if code == exitUsage {
+		fmt.Fprintln(stderr, "Run 'kvbuild --help' for usage.")
+	}
 	return code
 }
 
@@ -178,13 +181,14 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
 		Name:            "kvbuild",
 		Usage:           "compile unsorted key<TAB>value lines into a kvdict dictionary",
-		UsageText:       "kvbuild [flags] -o DICT INPUT...",
+		UsageText:       "kvbuild [flags] -o DICT INPUT...   (flags may also follow the inputs; -- ends them)",
 		Description:     description,
 		Version:         version.String(),
 		HideHelpCommand: true,
 		Writer:          stdout,
 		ErrWriter:       stderr,
 		ExitErrHandler:  func(*cli.Context, error) {}, // run maps errors to exit codes
+		OnUsageError:    onUsageError,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the dictionary directory `DICT`", Required: true},
 			&cli.BoolFlag{Name: "force", Usage: "replace an existing dictionary at DICT (atomically); if DICT is a symlink to a dictionary, build a new one beside its target and flip the link"},
