@@ -50,6 +50,11 @@ OUTPUT
    is kept as it is. Other bytes (control characters, invalid UTF-8) are
    never changed in TSV: use --format json to see them safely.
 
+   --keys-only (-k) on dump, prefix, range, regex and fuzzy prints the keys
+   alone, one per line (JSON: {"key":...}), without reading any value.
+   --format raw (get DICT KEY only) prints one value's bytes exactly: no
+   newline, no escaping, for extracting a binary value to a file.
+
    --format json prints one JSON object per line ("JSON lines"):
       {"key":"apple","value":"red"}
    A key or value that is valid UTF-8 is a JSON string (control characters,

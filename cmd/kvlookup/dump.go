@@ -20,7 +20,7 @@ func dumpCommand() *cli.Command {
 		Usage:       "print all pairs in key order",
 		ArgsUsage:   "DICT",
 		Description: dumpDescription,
-		Flags:       append(outputFlags(), limitFlag()),
+		Flags:       append(outputFlags(), limitFlag(), keysOnlyFlag()),
 		Action: listAction([]string{"DICT"}, func(c *cli.Context, p *printer, d *reader.Dict) (*reader.Iterator, error) {
 			return d.All(), nil
 		}),

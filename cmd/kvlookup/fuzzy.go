@@ -25,7 +25,7 @@ func fuzzyCommand() *cli.Command {
 		Usage:       "print the pairs whose key is within edit distance N of TERM",
 		ArgsUsage:   "DICT TERM [--distance N]",
 		Description: fuzzyDescription,
-		Flags: append(outputFlags(), limitFlag(),
+		Flags: append(outputFlags(), limitFlag(), keysOnlyFlag(),
 			&cli.IntFlag{Name: "distance", Aliases: []string{"d"}, Value: 1, Usage: "maximum Levenshtein distance `N`"},
 		),
 		Action: listAction([]string{"DICT", "TERM"}, func(c *cli.Context, p *printer, d *reader.Dict) (*reader.Iterator, error) {

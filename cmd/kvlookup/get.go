@@ -17,6 +17,13 @@ order given (--format json prints {"key":...,"value":...} lines instead).
 A KEY that is not in the dictionary is reported on stderr as
    kvlookup get: key not found: "KEY"
 and kvlookup exits with status 1 after printing the values of the others.
+With --missing, the output lines up with the KEYs one to one, as in batch
+mode below: "key<TAB>value" for a key found, the key alone for a key
+absent, then "N of M keys not found" on stderr and exit 1.
+
+--format raw prints the value of one KEY exactly as stored: no newline
+added, no escaping (kvlookup get -f raw DICT KEY > value.bin). An absent
+KEY prints nothing, is reported on stderr and exits 1.
 
 With no KEY, get is a batch lookup for pipes: it reads keys from stdin,
 one per line (a trailing \n, and a \r before it, are removed; an empty
@@ -30,7 +37,9 @@ in place, so output and input line up one to one:
          empty, "key" is an absent key): awk -F'\t' 'NF == 1' finds them
    json: {"key":"k","value":null}
 Batch mode does not allocate per key and runs at millions of keys per
-second; output is buffered, so it appears in blocks when read live.
+second. Output is buffered, and flushed whenever no more input is waiting:
+a co-process that writes one key and waits gets its answer at once, while
+bulk input still goes out in large writes.
 
 With --escape, KEYs and the keys read from stdin are unescaped (\t \n \r
 \\) before the lookup, and keys and values are printed escaped.
@@ -45,7 +54,7 @@ func getCommand() *cli.Command {
 		ArgsUsage:   "DICT [KEY...]",
 		Description: getDescription,
 		Flags: append(outputFlags(),
-			&cli.BoolFlag{Name: "missing", Aliases: []string{"m"}, Usage: "batch mode: also print absent keys, in place (see above)", DisableDefaultText: true},
+			&cli.BoolFlag{Name: "missing", Aliases: []string{"m"}, Usage: "print absent keys in place, so output lines match the keys (see above)", DisableDefaultText: true},
 		),
 		Action: runGet,
 	}
@@ -56,21 +65,30 @@ func runGet(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if p.format == formatRaw && c.NArg() != 2 {
+		return usageErrorf(c, "--format raw prints one value byte for byte: give DICT and exactly one KEY")
+	}
 	d, err := openDict(c)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
+	showMissing := c.Bool("missing")
 	if c.NArg() == 1 {
-		return getBatch(c, d, p, c.Bool("missing"))
+		return getBatch(c, d, p, showMissing)
 	}
+	keys := c.Args().Slice()[1:]
 	notFound := 0
-	for _, arg := range c.Args().Slice()[1:] {
+	for _, arg := range keys {
 		k := p.keyArg(arg)
 		v, err := d.Get(k)
 		switch {
 		case errors.Is(err, reader.ErrNotFound):
 			notFound++
+			if showMissing { // in place, as in batch mode
+				err = p.missing(k)
+				break
+			}
 			if err := p.flush(); err != nil {
 				return ioError(c, "writing output", err)
 			}
@@ -79,15 +97,22 @@ func runGet(c *cli.Context) error {
 		case err != nil:
 			p.flush()
 			return dictError(c, c.Args().First(), err)
+		case showMissing && p.format == formatTSV:
+			err = p.pair(k, v) // key<TAB>value, so lines match the keys
+		default:
+			err = p.value(k, v)
 		}
-		if err := p.value(k, v); err != nil {
+		if err != nil {
 			return ioError(c, "writing output", err)
 		}
 	}
 	if err := p.flush(); err != nil {
 		return ioError(c, "writing output", err)
 	}
-	if notFound > 0 {
+	switch {
+	case notFound > 0 && showMissing:
+		return &exitError{code: exitNotFound, cmd: "get", msg: fmt.Sprintf("%d of %d keys not found", notFound, len(keys))}
+	case notFound > 0:
 		return &exitError{code: exitNotFound} // each key was reported above
 	}
 	return nil
@@ -157,6 +182,14 @@ func getBatch(c *cli.Context, d *reader.Dict, p *printer, showMissing bool) erro
 		}
 		if rerr == io.EOF {
 			break
+		}
+		// Nothing more buffered: the next read may block, so send what we
+		// have. A co-process writing one key at a time gets each answer at
+		// once; bulk input still gets one write per filled input buffer.
+		if in.Buffered() == 0 {
+			if err := p.flush(); err != nil {
+				return ioError(c, "writing output", err)
+			}
 		}
 	}
 	if err := p.flush(); err != nil {

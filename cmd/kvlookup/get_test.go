@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Ensure that get prints values in argument order, reports missing keys
@@ -20,6 +21,12 @@ func TestGet(t *testing.T) {
 		{name: "--escape unescapes the key and escapes the value", args: []string{"get", "$DICT", `tab\tkey`, `line\nbreak`, "--escape"}},
 		{name: "a binary key needs a shell quote; stderr shows missing keys Go-quoted", args: []string{"get", "$DICT", "\x00\xff", "\x00"}},
 		{name: "a key starting with - after --", args: []string{"get", "$DICT", "--", "-apple"}},
+		{name: "--missing with KEYs: lines match the keys, absent keys alone", args: []string{"get", "$DICT", "apple", "nope", "cherry", "--missing"}},
+		{name: "--missing with KEYs, json", args: []string{"get", "-m", "-f", "json", "$DICT", "nope", "apple"}},
+		{name: "--format raw: the value's exact bytes, no newline", args: []string{"get", "--format", "raw", "$DICT", "line\nbreak"}},
+		{name: "--format raw, a binary value", args: []string{"get", "-f", "raw", "$DICT", "日本"}},
+		{name: "--format raw, an absent key", args: []string{"get", "-f", "raw", "$DICT", "nope"}},
+		{name: "--format raw wants exactly one KEY", args: []string{"get", "-f", "raw", "$DICT", "apple", "banana"}},
 		{name: "batch mode", args: []string{"get", "$DICT"}, stdin: "apple\nnope\r\ncafé\r\ncherry\nbanana"},
 		{name: "batch mode --missing: absent keys alone on their line", args: []string{"get", "$DICT", "--missing"}, stdin: "apple\nnope\ncherry\n"},
 		{name: "batch mode --missing json", args: []string{"get", "-f", "json", "-m", "$DICT"}, stdin: "apple\nnope\n\x00\xff\n"},
@@ -120,5 +127,42 @@ func TestInterrupted(t *testing.T) {
 		if lines := strings.Count(r.stdout, "\n"); r.code != exitInterrupted || lines > checkInterval || r.stderr != "kvlookup: interrupted\n" {
 			t.Errorf("%s: exit %d after %d lines, stderr %q; want exit %d after at most %d lines", tc.args[0], r.code, lines, r.stderr, exitInterrupted, checkInterval)
 		}
+	}
+}
+
+// lineWriter sends each Write to a channel: the test sees when output
+// actually leaves kvlookup's buffer.
+type lineWriter chan string
+
+func (w lineWriter) Write(b []byte) (int, error) { w <- string(b); return len(b), nil }
+
+// Ensure batch mode answers a co-process key by key: output is flushed as
+// soon as no more input is buffered, without waiting for EOF or a full
+// buffer.
+func TestGetBatchCoprocess(t *testing.T) {
+	fx := fixtures(t)
+	inR, inW := io.Pipe()
+	out := make(lineWriter, 16)
+	done := make(chan int, 1)
+	var stderr strings.Builder
+	go func() {
+		done <- run(context.Background(), []string{"kvlookup", "get", "--missing", fx["$DICT"]}, inR, out, &stderr)
+	}()
+	for _, c := range []struct{ key, want string }{{"apple", "apple\tred\n"}, {"nope", "nope\n"}, {"cherry", "cherry\t\n"}} {
+		if _, err := io.WriteString(inW, c.key+"\n"); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case got := <-out:
+			if got != c.want {
+				t.Fatalf("%s: got %q, want %q", c.key, got, c.want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: no answer before more input or EOF", c.key)
+		}
+	}
+	inW.Close()
+	if code := <-done; code != exitNotFound || stderr.String() != "kvlookup get: 1 of 3 keys not found\n" {
+		t.Fatalf("exit %d, stderr %q", code, stderr.String())
 	}
 }

@@ -33,7 +33,7 @@ func outputFlags() []cli.Flag {
 			Name:    "format",
 			Aliases: []string{"f"},
 			Value:   "tsv",
-			Usage:   "output `FORMAT`: tsv (key<TAB>value lines) or json (JSON lines; see kvlookup --help)",
+			Usage:   "output `FORMAT`: tsv (key<TAB>value lines), json (JSON lines; see kvlookup --help), or raw (get DICT KEY: the value's exact bytes, no newline)",
 		},
 		&cli.BoolFlag{
 			Name:               "escape",
@@ -42,6 +42,11 @@ func outputFlags() []cli.Flag {
 			DisableDefaultText: true,
 		},
 	}
+}
+
+// keysOnlyFlag is --keys-only for the listing commands.
+func keysOnlyFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "keys-only", Aliases: []string{"k"}, Usage: "print only the keys, one per line (JSON: {\"key\":...}); values are not even read", DisableDefaultText: true}
 }
 
 // limitFlag is --limit for the listing commands.
@@ -65,15 +70,17 @@ type format uint8
 const (
 	formatTSV format = iota
 	formatJSON
+	formatRaw // get DICT KEY: the value's bytes exactly, nothing added
 )
 
 // printer writes pairs to stdout in the chosen format through a large
 // buffer, reusing one scratch slice: printing a pair allocates nothing.
 type printer struct {
-	w      *bufio.Writer
-	format format
-	escape bool
-	buf    []byte
+	w        *bufio.Writer
+	format   format
+	escape   bool
+	keysOnly bool // --keys-only: listings print keys alone
+	buf      []byte
 }
 
 // newPrinter reads --format and --escape from c.
@@ -84,8 +91,13 @@ func newPrinter(c *cli.Context) (*printer, error) {
 		p.format = formatTSV
 	case "json":
 		p.format = formatJSON
+	case "raw":
+		if commandName(c) != "get" {
+			return nil, usageErrorf(c, "--format raw is for get DICT KEY (one value, byte for byte); use tsv or json here")
+		}
+		p.format = formatRaw
 	default:
-		return nil, usageErrorf(c, "--format must be tsv or json, not %q", f)
+		return nil, usageErrorf(c, "--format must be tsv, json or raw (get), not %q", f)
 	}
 	return p, nil
 }
@@ -119,10 +131,14 @@ func (p *printer) pair(k, v []byte) error {
 }
 
 // value prints what `get DICT KEY...` prints for a found key: the value
-// alone in TSV, the whole pair in JSON.
+// alone in TSV, the whole pair in JSON, the value's bytes alone in raw.
 func (p *printer) value(k, v []byte) error {
-	if p.format == formatJSON {
+	switch p.format {
+	case formatJSON:
 		return p.json(k, v, true)
+	case formatRaw:
+		_, err := p.w.Write(v)
+		return err
 	}
 	if p.escape {
 		p.buf = escape.Append(p.buf[:0], v)
@@ -130,6 +146,18 @@ func (p *printer) value(k, v []byte) error {
 	}
 	p.w.Write(v)
 	return p.w.WriteByte('\n')
+}
+
+// key prints a key alone (--keys-only).
+func (p *printer) key(k []byte) error {
+	if p.format == formatJSON {
+		b := append(p.buf[:0], '{')
+		b = appendJSONField(b, "key", k)
+		p.buf = append(b, '}', '\n')
+		_, err := p.w.Write(p.buf)
+		return err
+	}
+	return p.missing(k) // the same line: the key alone
 }
 
 // missing prints an absent key (get --missing): in TSV the key alone,
@@ -291,11 +319,17 @@ func drain(c *cli.Context, it *reader.Iterator, p *printer, limit int) (err erro
 	}()
 	n := 0
 	for it.Next() {
-		v := it.Value()
-		if v == nil && it.Err() != nil {
-			break // a damaged value: reported below, never printed as empty
+		var err error
+		if p.keysOnly {
+			err = p.key(it.Key()) // the value is never read
+		} else {
+			v := it.Value()
+			if v == nil && it.Err() != nil {
+				break // a damaged value: reported below, never printed as empty
+			}
+			err = p.pair(it.Key(), v)
 		}
-		if err := p.pair(it.Key(), v); err != nil {
+		if err != nil {
 			return ioError(c, "writing output", err)
 		}
 		n++
@@ -352,6 +386,7 @@ func listAction(args []string, query func(c *cli.Context, p *printer, d *reader.
 		if err != nil {
 			return err
 		}
+		p.keysOnly = c.Bool("keys-only")
 		limit, err := getLimit(c)
 		if err != nil {
 			return err

@@ -21,7 +21,7 @@ func prefixCommand() *cli.Command {
 		Usage:       "print the pairs whose key starts with PREFIX",
 		ArgsUsage:   "DICT PREFIX",
 		Description: prefixDescription,
-		Flags:       append(outputFlags(), limitFlag()),
+		Flags:       append(outputFlags(), limitFlag(), keysOnlyFlag()),
 		Action: listAction([]string{"DICT", "PREFIX"}, func(c *cli.Context, p *printer, d *reader.Dict) (*reader.Iterator, error) {
 			return d.Prefix(p.keyArg(c.Args().Get(1))), nil
 		}),

@@ -22,7 +22,7 @@ func rangeCommand() *cli.Command {
 		Usage:       "print the pairs with FROM <= key < TO",
 		ArgsUsage:   "DICT [--from FROM] [--to TO]",
 		Description: rangeDescription,
-		Flags: append(outputFlags(), limitFlag(),
+		Flags: append(outputFlags(), limitFlag(), keysOnlyFlag(),
 			&cli.StringFlag{Name: "from", Usage: "first key of the range, inclusive (default: the first key)"},
 			&cli.StringFlag{Name: "to", Usage: "end of the range, exclusive (default: past the last key)"},
 		),

@@ -31,7 +31,7 @@ func regexCommand() *cli.Command {
 		Usage:       "print the pairs whose whole key matches a regular expression",
 		ArgsUsage:   "DICT EXPR",
 		Description: regexDescription,
-		Flags:       append(outputFlags(), limitFlag()),
+		Flags:       append(outputFlags(), limitFlag(), keysOnlyFlag()),
 		Action: listAction([]string{"DICT", "EXPR"}, func(c *cli.Context, p *printer, d *reader.Dict) (*reader.Iterator, error) {
 			it, err := d.Regex(c.Args().Get(1))
 			if err != nil {
