@@ -1,0 +1,569 @@
+/*
+ * kvd_read.h: the read path of the kvdict dictionary format, version 1, in
+ * plain C (no Python, no allocation). It is the C twin of the Go packages
+ * internal/frame, fst and valuelog; docs/FORMAT.md is the specification and
+ * the Go reader the reference. Everything here is a static function, so the
+ * header can be included by the CPython glue (_kvdict.c) and by a fuzzer.
+ *
+ * Safety rule: every offset read from a file is checked against the size of
+ * the mapping before it is used. Damage gives KVD_CORRUPT, never a read
+ * outside the mapping. A lookup touches at most one state per key byte; an
+ * iteration at most 65,536 (MaxKeyLen+1) states deep, and every transition
+ * points to a strictly lower address, so no damage can make a walk loop.
+ *
+ * # Framing (internal/frame/frame.go), all integers little-endian
+ *
+ *	header  0:8   magic ("kvdFST\0\0" or "kvdVLOG\0")
+ *	        8:12  version (uint32), 1
+ *	       12:16  flags (uint32): 0 (value log: the codec, 0 = raw)
+ *	footer  0:8   count (uint64): keys (FST) or records (value log)
+ *	        8:16  body length (uint64)
+ *	       16:20  CRC-32C of header and body
+ *	       20:24  CRC-32C of footer bytes 0:20
+ *	       24:32  the magic again
+ *
+ * # FST body (fst/format.go): a vellum v1 FST
+ *
+ *	body  0:16        vellum header: version 1 (uint64), type 0 (uint64)
+ *	      16:len-16   states; a state's address is the body offset of its
+ *	                  last (highest) byte, and it is decoded backwards
+ *	      len-16:+8   key count (uint64), equal to the frame footer's
+ *	      len-8:+8    root address (uint64): 0 or in [16, len-16)
+ *
+ * Address 0 is the final state with no transitions and final output 0.
+ * Otherwise the top byte t = d[a] says:
+ *
+ *   t & 0x80: one transition, not final. c = t & 0x3f is the input byte's
+ *     index in COMMON plus one, or 0 when the input is the byte below t.
+ *     t & 0x40 ("next"): the target is the state just below, output 0.
+ *     Otherwise the next byte down packs sizes (ts = high nibble: address
+ *     delta bytes, os = low nibble: output bytes); below it the delta (ts
+ *     bytes), below that the output (os bytes). target = bottom - delta, or
+ *     0 when delta is 0 ("bottom" is the lowest byte of the state).
+ *   otherwise: several transitions; final = t & 0x40, n = t & 0x3f, or,
+ *     when that is 0, the byte below (where 1 means 256). Below: the pack
+ *     sizes byte, then n input bytes, n deltas of ts bytes, n outputs of os
+ *     bytes and, when final and os > 0, the final output: each array stored
+ *     in reverse transition order. Inputs ascend in transition order.
+ *
+ * A key's value is the sum of the outputs on its path plus the final state's
+ * final output: the absolute offset of its record in the value log.
+ *
+ * # Value log record (valuelog/format.go), codec 0
+ *
+ *	0:k    value length n (uvarint, 1 <= k <= 10)
+ *	k:k+n  value bytes
+ */
+#ifndef KVD_READ_H
+#define KVD_READ_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <string.h>
+
+#define KVD_FRAME_HEADER 16
+#define KVD_FRAME_FOOTER 32
+#define KVD_VELLUM_HEADER 16
+#define KVD_VELLUM_FOOTER 16
+#define KVD_MAX_KEY_LEN 65535
+
+#define KVD_FST_MAGIC "kvdFST\0\0"
+#define KVD_VLOG_MAGIC "kvdVLOG\0"
+
+/* Results. Lookups return KVD_FOUND or KVD_MISSING; anything negative is an
+ * error. */
+enum {
+	KVD_FOUND = 1,
+	KVD_MISSING = 0,
+	KVD_CORRUPT = -1, /* damaged file: kvdict.CorruptError */
+	KVD_MAGIC = -2,   /* not a kvdict file: kvdict.FormatError */
+	KVD_VERSION = -3, /* too new, or unknown codec: kvdict.VersionError */
+};
+
+static inline uint64_t kvd_le(const uint8_t *p, unsigned n)
+{
+	uint64_t v = 0;
+	for (unsigned i = 0; i < n; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+static inline int kvd_keycmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+	if (c)
+		return c;
+	return alen < blen ? -1 : alen > blen;
+}
+
+/* ---- CRC-32C (Castagnoli, reflected polynomial 0x82f63b78), slicing-by-8 */
+
+static uint32_t kvd_crc_table[8][256];
+
+static void kvd_crc_init(void)
+{
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? (c >> 1) ^ 0x82f63b78u : c >> 1;
+		kvd_crc_table[0][i] = c;
+	}
+	for (uint32_t i = 0; i < 256; i++)
+		for (int t = 1; t < 8; t++)
+			kvd_crc_table[t][i] = (kvd_crc_table[t - 1][i] >> 8) ^
+			                      kvd_crc_table[0][kvd_crc_table[t - 1][i] & 0xff];
+}
+
+/* kvd_crc32c continues crc (0 to start) over n bytes at p, as Go's
+ * crc32.Update with the Castagnoli table does. */
+static uint32_t kvd_crc32c(uint32_t crc, const uint8_t *p, size_t n)
+{
+	crc = ~crc;
+	while (n >= 8) {
+		uint32_t lo = (uint32_t)kvd_le(p, 4) ^ crc, hi = (uint32_t)kvd_le(p + 4, 4);
+		crc = kvd_crc_table[7][lo & 0xff] ^ kvd_crc_table[6][(lo >> 8) & 0xff] ^
+		      kvd_crc_table[5][(lo >> 16) & 0xff] ^ kvd_crc_table[4][lo >> 24] ^
+		      kvd_crc_table[3][hi & 0xff] ^ kvd_crc_table[2][(hi >> 8) & 0xff] ^
+		      kvd_crc_table[1][(hi >> 16) & 0xff] ^ kvd_crc_table[0][hi >> 24];
+		p += 8;
+		n -= 8;
+	}
+	while (n--)
+		crc = (crc >> 8) ^ kvd_crc_table[0][(crc ^ *p++) & 0xff];
+	return ~crc;
+}
+
+/* ---- framing */
+
+typedef struct {
+	uint32_t version, flags;
+	uint64_t count, body_len;
+	uint32_t body_crc;
+} kvd_frame;
+
+/* kvd_frame_decode checks the O(1) parts of a framed file of n bytes at d,
+ * in the Go order: size, magic, version, footer magic, footer CRC, body
+ * length. err (at least 160 bytes) receives the reason on failure. */
+static int kvd_frame_decode(const uint8_t *d, uint64_t n, const char *magic, uint32_t max_version,
+                            kvd_frame *f, char *err, size_t errlen)
+{
+	if (n < KVD_FRAME_HEADER + KVD_FRAME_FOOTER) {
+		snprintf(err, errlen, "%llu bytes is too short for a kvdict file (at least %d)",
+		         (unsigned long long)n, KVD_FRAME_HEADER + KVD_FRAME_FOOTER);
+		return KVD_CORRUPT;
+	}
+	if (memcmp(d, magic, 8) != 0) {
+		snprintf(err, errlen, "bad magic: want %s", magic);
+		return KVD_MAGIC;
+	}
+	f->version = (uint32_t)kvd_le(d + 8, 4);
+	f->flags = (uint32_t)kvd_le(d + 12, 4);
+	if (f->version == 0 || f->version > max_version) {
+		snprintf(err, errlen, "file version %u, this build reads 1 to %u", f->version, max_version);
+		return KVD_VERSION;
+	}
+	const uint8_t *ft = d + n - KVD_FRAME_FOOTER;
+	if (memcmp(ft + 24, magic, 8) != 0) {
+		snprintf(err, errlen, "footer magic missing (file truncated or damaged at its end)");
+		return KVD_CORRUPT;
+	}
+	uint32_t got = kvd_crc32c(0, ft, 20), want = (uint32_t)kvd_le(ft + 20, 4);
+	if (got != want) {
+		snprintf(err, errlen, "footer checksum mismatch (got %08x, want %08x)", got, want);
+		return KVD_CORRUPT;
+	}
+	f->count = kvd_le(ft, 8);
+	f->body_len = kvd_le(ft + 8, 8);
+	f->body_crc = (uint32_t)kvd_le(ft + 16, 4);
+	if (f->body_len != n - KVD_FRAME_HEADER - KVD_FRAME_FOOTER) {
+		snprintf(err, errlen, "footer says body is %llu bytes, file holds %llu (truncated or trailing bytes)",
+		         (unsigned long long)f->body_len, (unsigned long long)(n - KVD_FRAME_HEADER - KVD_FRAME_FOOTER));
+		return KVD_CORRUPT;
+	}
+	return 0;
+}
+
+/* ---- one partition */
+
+typedef struct {
+	const uint8_t *body; /* the vellum FST: FST file + 16 */
+	uint64_t body_len;
+	uint64_t root;
+	const uint8_t *vlog; /* the whole value log file */
+	uint64_t vlog_end;   /* end of its body: size - 32 */
+} kvd_part;
+
+/* kvd_part_init validates both files' framing and vellum's header and
+ * footer, O(1). which is set to 0 (FST) or 1 (value log) on failure. */
+static int kvd_part_init(kvd_part *p, const uint8_t *fst, uint64_t fst_size, const uint8_t *vlog,
+                         uint64_t vlog_size, kvd_frame *ff, kvd_frame *vf, int *which, char *err, size_t errlen)
+{
+	int rc;
+	*which = 0;
+	if ((rc = kvd_frame_decode(fst, fst_size, KVD_FST_MAGIC, 1, ff, err, errlen)) < 0)
+		return rc;
+	if (ff->flags != 0) {
+		snprintf(err, errlen, "header flags %#x, version %u defines none", ff->flags, ff->version);
+		return KVD_CORRUPT;
+	}
+	const uint8_t *b = fst + KVD_FRAME_HEADER;
+	uint64_t bl = ff->body_len;
+	if (bl < KVD_VELLUM_HEADER + KVD_VELLUM_FOOTER) {
+		snprintf(err, errlen, "body of %llu bytes is too short for a vellum FST (at least 32)", (unsigned long long)bl);
+		return KVD_CORRUPT;
+	}
+	if (kvd_le(b, 8) != 1 || kvd_le(b + 8, 8) != 0) {
+		snprintf(err, errlen, "vellum header is not version 1, type 0");
+		return KVD_CORRUPT;
+	}
+	if (kvd_le(b + bl - 16, 8) != ff->count) {
+		snprintf(err, errlen, "vellum footer counts %llu keys, frame footer %llu",
+		         (unsigned long long)kvd_le(b + bl - 16, 8), (unsigned long long)ff->count);
+		return KVD_CORRUPT;
+	}
+	uint64_t root = kvd_le(b + bl - 8, 8);
+	if (root != 0 && (root < KVD_VELLUM_HEADER || root >= bl - KVD_VELLUM_FOOTER)) {
+		snprintf(err, errlen, "root address %llu outside the states", (unsigned long long)root);
+		return KVD_CORRUPT;
+	}
+	*which = 1;
+	if ((rc = kvd_frame_decode(vlog, vlog_size, KVD_VLOG_MAGIC, 1, vf, err, errlen)) < 0)
+		return rc;
+	if (vf->flags != 0) {
+		snprintf(err, errlen, "value-log codec %u, this build reads codec 0 (raw)", vf->flags);
+		return KVD_VERSION;
+	}
+	p->body = b;
+	p->body_len = bl;
+	p->root = root;
+	p->vlog = vlog;
+	p->vlog_end = vlog_size - KVD_FRAME_FOOTER;
+	return 0;
+}
+
+/* ---- vellum v1 states */
+
+/* vellum's commonInputsInv[0:63]: the input byte of a one-transition state
+ * whose top byte's low 6 bits are c (1..63) is kvd_common[c-1]. */
+static const uint8_t kvd_common[63] = "te/oasripcnw.hlm-du012g=:bf3y5&_4v9678k%?xCDASFIBEjPTzRNM+LOqHG";
+
+typedef struct {
+	uint64_t addr;
+	uint32_t n;   /* transitions */
+	uint8_t single;
+	uint8_t final;
+	uint8_t ts, os;
+	uint64_t final_out;
+	/* one transition */
+	uint8_t s_in;
+	uint64_t s_target, s_out;
+	/* several: offsets in the body of the arrays, stored in reverse */
+	uint64_t in_lo, dest_lo, out_lo, bottom;
+} kvd_state;
+
+#define KVD_NEED(k)                     \
+	do {                                \
+		if (bot - KVD_VELLUM_HEADER < (k)) \
+			return KVD_CORRUPT;         \
+	} while (0)
+
+/* kvd_state_at decodes the state at addr. Its bytes must lie in the states
+ * area [16, body_len-16); a state that is neither final nor has a
+ * transition is damage (no vellum FST has one). */
+static inline int kvd_state_at(const kvd_part *p, uint64_t addr, kvd_state *s)
+{
+	const uint8_t *d = p->body;
+	s->addr = addr;
+	if (addr == 0) {
+		s->single = 0;
+		s->final = 1;
+		s->n = 0;
+		s->final_out = 0;
+		s->ts = s->os = 0;
+		return 0;
+	}
+	if (addr < KVD_VELLUM_HEADER || addr >= p->body_len - KVD_VELLUM_FOOTER)
+		return KVD_CORRUPT;
+	uint64_t bot = addr;
+	uint8_t t = d[addr];
+	if (t & 0x80) {
+		s->single = 1;
+		s->final = 0;
+		s->n = 1;
+		s->final_out = 0;
+		uint8_t c = t & 0x3f;
+		if (c == 0) {
+			KVD_NEED(1);
+			s->s_in = d[--bot];
+		} else {
+			s->s_in = kvd_common[c - 1];
+		}
+		if (t & 0x40) {
+			s->ts = s->os = 0;
+			s->s_target = bot - 1;
+			s->s_out = 0;
+		} else {
+			KVD_NEED(1);
+			uint8_t pk = d[--bot];
+			s->ts = pk >> 4;
+			s->os = pk & 15;
+			if (s->ts > 8 || s->os > 8)
+				return KVD_CORRUPT;
+			KVD_NEED((uint64_t)s->ts + s->os);
+			bot -= s->ts;
+			uint64_t delta = kvd_le(d + bot, s->ts);
+			bot -= s->os;
+			s->s_out = kvd_le(d + bot, s->os);
+			if (delta > bot)
+				return KVD_CORRUPT;
+			s->s_target = delta ? bot - delta : 0;
+		}
+		s->bottom = bot;
+		return 0;
+	}
+	s->single = 0;
+	s->final = (t & 0x40) != 0;
+	uint32_t n = t & 0x3f;
+	if (n == 0) {
+		KVD_NEED(1);
+		n = d[--bot];
+		if (n == 1)
+			n = 256;
+	}
+	KVD_NEED(1);
+	uint8_t pk = d[--bot];
+	s->ts = pk >> 4;
+	s->os = pk & 15;
+	if (s->ts > 8 || s->os > 8)
+		return KVD_CORRUPT;
+	s->n = n;
+	KVD_NEED(n);
+	bot -= n;
+	s->in_lo = bot;
+	KVD_NEED((uint64_t)n * s->ts);
+	bot -= (uint64_t)n * s->ts;
+	s->dest_lo = bot;
+	s->final_out = 0;
+	if (s->os) {
+		KVD_NEED((uint64_t)n * s->os);
+		bot -= (uint64_t)n * s->os;
+		s->out_lo = bot;
+		if (s->final) {
+			KVD_NEED(s->os);
+			bot -= s->os;
+			s->final_out = kvd_le(d + bot, s->os);
+		}
+	}
+	s->bottom = bot;
+	if (n == 0 && !s->final)
+		return KVD_CORRUPT;
+	return 0;
+}
+
+/* kvd_trans returns transition i (0 = the smallest input) of a decoded
+ * state: its input byte, target address and output. */
+static inline int kvd_trans(const kvd_part *p, const kvd_state *s, uint32_t i, uint8_t *in, uint64_t *target,
+                            uint64_t *out)
+{
+	if (s->single) {
+		*in = s->s_in;
+		*target = s->s_target;
+		*out = s->s_out;
+		return 0;
+	}
+	const uint8_t *d = p->body;
+	uint32_t pos = s->n - 1 - i; /* arrays are stored in reverse */
+	*in = d[s->in_lo + pos];
+	uint64_t delta = kvd_le(d + s->dest_lo + (uint64_t)pos * s->ts, s->ts);
+	*out = s->os ? kvd_le(d + s->out_lo + (uint64_t)pos * s->os, s->os) : 0;
+	if (delta > s->bottom)
+		return KVD_CORRUPT;
+	*target = delta ? s->bottom - delta : 0;
+	return 0;
+}
+
+/* kvd_fst_get looks key up in the partition's FST. On KVD_FOUND, *off is
+ * the sum of outputs: the record's offset in the value log. */
+static int kvd_fst_get(const kvd_part *p, const uint8_t *key, size_t klen, uint64_t *off)
+{
+	kvd_state s;
+	uint64_t addr = p->root, sum = 0;
+	if (klen > KVD_MAX_KEY_LEN)
+		return KVD_MISSING;
+	for (size_t i = 0; i < klen; i++) {
+		if (addr == 0)
+			return KVD_MISSING;
+		if (kvd_state_at(p, addr, &s) < 0)
+			return KVD_CORRUPT;
+		uint8_t c = key[i];
+		if (s.single) {
+			if (s.s_in != c)
+				return KVD_MISSING;
+			sum += s.s_out;
+			addr = s.s_target;
+			continue;
+		}
+		const uint8_t *ins = p->body + s.in_lo;
+		const uint8_t *hit = memchr(ins, c, s.n);
+		if (!hit)
+			return KVD_MISSING;
+		uint32_t pos = (uint32_t)(hit - ins);
+		uint64_t delta = kvd_le(p->body + s.dest_lo + (uint64_t)pos * s.ts, s.ts);
+		if (s.os)
+			sum += kvd_le(p->body + s.out_lo + (uint64_t)pos * s.os, s.os);
+		if (delta > s.bottom)
+			return KVD_CORRUPT;
+		addr = delta ? s.bottom - delta : 0;
+	}
+	if (kvd_state_at(p, addr, &s) < 0)
+		return KVD_CORRUPT;
+	if (!s.final)
+		return KVD_MISSING;
+	*off = sum + s.final_out;
+	return KVD_FOUND;
+}
+
+/* kvd_record decodes the record at absolute offset off of the value log:
+ * the value's bytes are [*val, *val + *len). */
+static inline int kvd_record(const kvd_part *p, uint64_t off, const uint8_t **val, uint64_t *len)
+{
+	if (off < KVD_FRAME_HEADER || off >= p->vlog_end)
+		return KVD_CORRUPT;
+	uint64_t n = 0;
+	unsigned shift = 0;
+	for (int k = 0;; k++) {
+		if (k == 10 || off >= p->vlog_end)
+			return KVD_CORRUPT;
+		uint8_t b = p->vlog[off++];
+		if (k == 9 && b > 1)
+			return KVD_CORRUPT; /* over 64 bits */
+		n |= (uint64_t)(b & 0x7f) << shift;
+		shift += 7;
+		if (!(b & 0x80))
+			break;
+	}
+	if (n > p->vlog_end - off)
+		return KVD_CORRUPT;
+	*val = p->vlog + off;
+	*len = n;
+	return 0;
+}
+
+/* ---- ordered iteration over one partition */
+
+typedef struct {
+	kvd_state st;
+	uint64_t out;  /* sum of outputs up to this state */
+	int32_t next;  /* next transition to follow; -1: state not yet visited */
+	uint8_t tight; /* the path to this state equals start[:depth] */
+} kvd_iframe;
+
+typedef struct {
+	const kvd_part *p;
+	kvd_iframe *stack; /* stack[i] is the state reached by key[0:i] */
+	uint8_t *key;
+	size_t depth, cap;
+	const uint8_t *start; /* lower bound, or NULL */
+	size_t start_len;
+	uint64_t emitted, limit; /* keys emitted; the partition's key count */
+} kvd_iter;
+
+/* kvd_iter_reset starts a walk of p's keys >= start (start may be NULL).
+ * The caller owns stack/key memory through kvd_iter_grow. */
+static int kvd_iter_grow(kvd_iter *it, size_t need, void *(*realloc_fn)(void *, size_t))
+{
+	if (need <= it->cap)
+		return 0;
+	size_t cap = it->cap ? it->cap : 64;
+	while (cap < need)
+		cap *= 2;
+	void *s = realloc_fn(it->stack, cap * sizeof(kvd_iframe));
+	if (!s)
+		return -1;
+	it->stack = s;
+	void *k = realloc_fn(it->key, cap);
+	if (!k)
+		return -1;
+	it->key = k;
+	it->cap = cap;
+	return 0;
+}
+
+static int kvd_iter_reset(kvd_iter *it, const kvd_part *p, uint64_t nkeys)
+{
+	it->p = p;
+	it->emitted = 0;
+	it->limit = nkeys;
+	it->depth = 1;
+	it->stack[0].out = 0;
+	it->stack[0].next = -1;
+	it->stack[0].tight = it->start != NULL;
+	return kvd_state_at(p, p->root, &it->stack[0].st);
+}
+
+/* kvd_iter_next advances to the next key: KVD_FOUND with the key in
+ * it->key[0:*klen] and its record offset in *off, KVD_MISSING at the end,
+ * or an error (-4 means out of memory). */
+static int kvd_iter_next(kvd_iter *it, size_t *klen, uint64_t *off, void *(*realloc_fn)(void *, size_t))
+{
+	while (it->depth > 0) {
+		size_t L = it->depth - 1;
+		kvd_iframe *f = &it->stack[L];
+		if (f->next < 0) {
+			f->next = 0;
+			int emit = f->st.final;
+			if (f->tight && L < it->start_len) {
+				/* below the start: skip inputs < start[L], and this key */
+				emit = 0;
+				uint8_t b = it->start[L];
+				uint32_t i = 0;
+				for (; i < f->st.n; i++) {
+					uint8_t in;
+					uint64_t t, o;
+					if (kvd_trans(it->p, &f->st, i, &in, &t, &o) < 0)
+						return KVD_CORRUPT;
+					if (in >= b)
+						break;
+				}
+				f->next = (int32_t)i;
+			}
+			if (emit) {
+				/* a damaged FST can encode exponentially many paths:
+				 * more keys than the footer counts is damage */
+				if (++it->emitted > it->limit)
+					return KVD_CORRUPT;
+				*klen = L;
+				*off = f->out + f->st.final_out;
+				return KVD_FOUND;
+			}
+		}
+		if ((uint32_t)f->next >= f->st.n) {
+			it->depth--;
+			continue;
+		}
+		uint8_t in;
+		uint64_t target, out;
+		if (kvd_trans(it->p, &f->st, (uint32_t)f->next, &in, &target, &out) < 0)
+			return KVD_CORRUPT;
+		f->next++;
+		if (L >= KVD_MAX_KEY_LEN)
+			return KVD_CORRUPT; /* no stored key is this long */
+		if (kvd_iter_grow(it, it->depth + 1, realloc_fn) < 0)
+			return -4;
+		f = &it->stack[L]; /* the stack may have moved */
+		kvd_iframe *c = &it->stack[L + 1];
+		it->key[L] = in;
+		c->out = f->out + out;
+		c->next = -1;
+		c->tight = f->tight && L < it->start_len && in == it->start[L];
+		if (kvd_state_at(it->p, target, &c->st) < 0)
+			return KVD_CORRUPT;
+		if (target != 0 && target >= f->st.addr && f->st.addr != 0)
+			return KVD_CORRUPT;
+		it->depth++;
+	}
+	return KVD_MISSING;
+}
+
+#endif
