@@ -124,6 +124,12 @@ class Dict:
         return self._path
 
     @property
+    def version_path(self):
+        """The dictionary directory read: path itself, or for a store the
+        version its CURRENT named at open()."""
+        return self._version_path
+
+    @property
     def manifest(self):
         """The decoded MANIFEST (a dict; keys are base64 as in the file)."""
         return self._manifest
@@ -145,6 +151,9 @@ class Dict:
                 m.close()
             except BufferError:
                 pass  # a view elsewhere still exports it: unmapped when it goes
+        lease, self._lease = self._lease, None
+        if lease is not None:
+            os.close(lease)
 
     def __enter__(self):
         return self
@@ -154,8 +163,10 @@ class Dict:
 
     def __reduce__(self):
         # Reopen by path: a spawned worker maps the same files (sharing the
-        # page cache) instead of receiving a copy of the dictionary.
-        return (_reopen, (self._path, self._options))
+        # page cache) instead of receiving a copy of the dictionary. For a
+        # store, the version this Dict reads (its lease keeps it from gc),
+        # so parent and workers answer alike even after a new publication.
+        return (_reopen, (self._version_path, self._options))
 
     def __repr__(self):
         state = "closed" if self.closed else f"{len(self)} keys"
@@ -211,7 +222,10 @@ def _map(path, info):
 def open(path, *, backend=None, advice="normal", verify=False):
     """Open the dictionary directory at path (made by kvbuild) and return a
     Dict. O(1) in the dictionary's size: it reads the MANIFEST and each
-    file's header and footer, and checks them against each other.
+    file's header and footer, and checks them against each other. path may
+    also be a store (kvbuild --publish): the version its CURRENT file names
+    is opened, and kept from the store's gc (a shared flock on its
+    MANIFEST) until close().
 
     backend: "auto" (the C reader if it was built, else pure Python), "c" or
       "python"; default: the KVDICT_BACKEND environment variable, or "auto".
@@ -231,7 +245,57 @@ def open(path, *, backend=None, advice="normal", verify=False):
     st = os.stat(path)
     if not stat.S_ISDIR(st.st_mode):
         raise FormatError(f"kvdict: {path}: a dictionary is a directory (made by kvbuild), this is a file")
-    mpath = os.path.join(path, _manifest.FILE_NAME)
+    dpath, lease = _resolve(path)
+    try:
+        return _open_dir(path, dpath, lease, which, backend, advice, verify)
+    except BaseException:
+        if lease is not None:
+            os.close(lease)
+        raise
+
+
+def _decode_current(data, where):
+    """The version directory name in a store's CURRENT file
+    (internal/storefmt: v + 6 to 19 digits + .kvd + newline, nothing else)."""
+    name = data[:-1].decode("ascii", "replace") if data.endswith(b"\n") else ""
+    digits = name[1:-4]
+    if (len(data) > 25 or not name.startswith("v") or not name.endswith(".kvd") or not 6 <= len(digits) <= 19
+            or not digits.isdigit() or not digits.isascii() or int(digits) >= 1 << 64):
+        raise CorruptError(f"kvdict: {where} holds {data[:40]!r}, not a version name like 'v000001.kvd'")
+    return name
+
+
+def _resolve(path):
+    """The dictionary directory to open at path, and the lease fd: path
+    itself (None) for a dictionary; for a store (kvbuild --publish), the
+    version CURRENT names, with flock(LOCK_SH) held on its MANIFEST so the
+    store's gc keeps it while it is mapped (internal/storefmt)."""
+    if os.path.exists(os.path.join(path, _manifest.FILE_NAME)):
+        return path, None
+    cur = os.path.join(path, "CURRENT")
+    for _ in range(10):
+        try:
+            with builtins.open(cur, "rb") as f:
+                data = f.read(64)
+        except FileNotFoundError:
+            raise FormatError(f"kvdict: {path} is not a kvdict dictionary: it has no MANIFEST file") from None
+        vdir = os.path.join(path, _decode_current(data, cur))
+        try:
+            fd = os.open(os.path.join(vdir, _manifest.FILE_NAME), os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except FileNotFoundError:
+            continue  # gc removed it after a newer version was published: read CURRENT again
+        try:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_SH)
+        except (ImportError, OSError):
+            pass  # no flock here: rely on the store's minimum age
+        return vdir, fd
+    raise CorruptError(f"kvdict: {cur} keeps naming versions that do not exist")
+
+
+def _open_dir(path, dpath, lease, which, backend, advice, verify):
+    mpath = os.path.join(dpath, _manifest.FILE_NAME)
     try:
         with builtins.open(mpath, "rb") as f:
             data = f.read(_manifest.MAX_BODY_LEN + 21)
@@ -242,9 +306,9 @@ def open(path, *, backend=None, advice="normal", verify=False):
     maps, args = [], []
     try:
         for p in parts:
-            fname, fmap = _map(path, p.fst)
+            fname, fmap = _map(dpath, p.fst)
             maps.append(fmap)
-            vname, vmap = _map(path, p.vlog)
+            vname, vmap = _map(dpath, p.vlog)
             maps.append(vmap)
             if _ADVICE[advice] is not None and hasattr(fmap, "madvise"):
                 fmap.madvise(_ADVICE[advice])
@@ -261,12 +325,14 @@ def open(path, *, backend=None, advice="normal", verify=False):
             except BufferError:  # still exported by a traceback's frame: freed with it
                 pass
         raise
-    d._path, d._manifest, d._backend, d._mmaps = path, m, which, maps
+    d._path, d._manifest, d._backend, d._mmaps, d._lease = path, m, which, maps, lease
+    d._version_path = dpath
     d._options = {"backend": backend, "advice": advice}
     if verify:
         try:
             d.verify()
         except BaseException:
+            d._lease = None  # open() closes it
             d.close()
             raise
     return d

@@ -151,3 +151,31 @@ def test_no_threads(backend):
         d.get_many([b""])
         if before is not None:
             assert len(os.listdir("/proc/self/task")) <= before
+
+
+# Ensure a store (kvbuild --publish) opens at the version CURRENT names,
+# holds the lease the store's gc respects, and pickles as that version.
+def test_store(kvbuild, tmp_path, backend):
+    import fcntl
+    import subprocess
+
+    (tmp_path / "a.tsv").write_bytes(b"k\t1\n")
+    (tmp_path / "b.tsv").write_bytes(b"k\t2\nx\t3\n")
+    store = tmp_path / "store"
+    subprocess.run([kvbuild, "-q", "--publish", "-o", str(store), str(tmp_path / "a.tsv")], check=True)
+    d = kvdict.open(store, backend=backend)
+    subprocess.run([kvbuild, "-q", "--publish", "-o", str(store), str(tmp_path / "b.tsv")], check=True)
+    e = kvdict.open(store, backend=backend)
+    assert d[b"k"] == b"1" and len(d) == 1
+    assert e[b"k"] == b"2" and len(e) == 2
+    assert d.version_path.endswith("v000001.kvd") and e.version_path.endswith("v000002.kvd")
+    assert pickle.loads(pickle.dumps(d))[b"k"] == b"1"
+    with open(os.path.join(d.version_path, "MANIFEST"), "rb") as f:
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)  # what gc tries
+        d.close()
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released by close()
+    e.close()
+    (store / "CURRENT").write_bytes(b"v1.kvd\n")
+    with pytest.raises(kvdict.CorruptError):
+        kvdict.open(store, backend=backend)
