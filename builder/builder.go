@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kvdict/kvdict/fst"
+	"github.com/kvdict/kvdict/hashindex"
 	"github.com/kvdict/kvdict/internal/manifest"
 	"github.com/kvdict/kvdict/internal/tmpdir"
 	"github.com/kvdict/kvdict/valuelog"
@@ -50,6 +52,17 @@ type Options struct {
 	// Log configures the value-log writers (deduplication cache); nil
 	// means valuelog's defaults.
 	Log *valuelog.WriterOptions
+	// KeyedRecords stores every key in its value-log record (value log
+	// version 2, manifest feature "keyed-records"): scans then read keys
+	// and values sequentially. Implied by HashIndex.
+	KeyedRecords bool
+	// HashIndex, when non-nil, builds a hash index per partition (manifest
+	// feature "hash-index", files part-NNNNN.hix) so that Get costs about
+	// two cache misses instead of an FST walk. Its Seed 0 means a random
+	// seed chosen once for the dictionary; its TmpDir "" means the
+	// dictionary's temporary directory; its MemoryBytes bounds each
+	// partition's index build (0 = hashindex.DefaultMemoryBytes).
+	HashIndex *hashindex.WriterOptions
 	// Tool names the program writing the dictionary, recorded in the
 	// manifest (for example "kvbuild v0.1.0").
 	Tool string
@@ -85,6 +98,14 @@ func Create(path string, opts *Options) (*Builder, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.HashIndex != nil {
+		h := *o.HashIndex
+		for h.Seed == 0 {
+			h.Seed = rand.Uint64()
+		}
+		o.HashIndex = &h
+		o.KeyedRecords = true
+	}
 	path = filepath.Clean(path)
 	var link *linkPlan
 	if st, err := os.Lstat(path); err == nil && st.Mode()&os.ModeSymlink != 0 && o.Force {
@@ -107,6 +128,9 @@ func Create(path string, opts *Options) (*Builder, error) {
 	// 0644 less the umask, so a private umask still keeps them private.
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return nil, errors.Join(fmt.Errorf("builder: %w", err), tmpdir.Remove(tmp))
+	}
+	if o.HashIndex != nil && o.HashIndex.TmpDir == "" {
+		o.HashIndex.TmpDir = tmp
 	}
 	return &Builder{path: path, tmp: tmp, opts: o, link: link}, nil
 }
@@ -208,6 +232,12 @@ func (b *Builder) Commit() (m *manifest.Manifest, err error) {
 		Build:         b.buildInfo(),
 		Partitions:    []manifest.Partition{},
 	}
+	if b.opts.KeyedRecords {
+		m.Features = append(m.Features, manifest.FeatureKeyedRecords)
+	}
+	if b.opts.HashIndex != nil {
+		m.OptionalFeatures = append(m.OptionalFeatures, manifest.FeatureHashIndex)
+	}
 	for _, p := range b.parts {
 		if p.info.Keys == 0 {
 			if err := p.remove(); err != nil {
@@ -271,6 +301,16 @@ func (b *Builder) buildInfo() map[string]string {
 		dedup = cmp.Or(o.DedupBytes, dedup)
 	}
 	info["vlog.dedup_bytes"] = strconv.Itoa(max(dedup, 0))
+	// Recorded only when on, so that a version 1 build's manifest keeps its
+	// exact bytes (reader TestGolden).
+	if b.opts.KeyedRecords {
+		info["vlog.keyed_records"] = "true"
+	}
+	if h := b.opts.HashIndex; h != nil {
+		info["hash_index"] = "true"
+		info["hash_index.seed"] = fmt.Sprintf("%#016x", h.Seed)
+		info["hash_index.load_factor"] = strconv.FormatFloat(hashindex.LoadFactor, 'f', -1, 64)
+	}
 	return info
 }
 
@@ -303,6 +343,9 @@ func (b *Builder) abortLocked() error {
 func PartitionNames(index int) (fstName, logName string) {
 	return fmt.Sprintf("part-%05d.fst", index), fmt.Sprintf("part-%05d.vlog", index)
 }
+
+// HashIndexName is the name of partition index's hash index file.
+func HashIndexName(index int) string { return fmt.Sprintf("part-%05d.hix", index) }
 
 // quote formats a key for an error message, shortening long keys.
 func quote(k []byte) string {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/kvdict/kvdict/fst"
+	"github.com/kvdict/kvdict/hashindex"
 	"github.com/kvdict/kvdict/internal/frame"
 	"github.com/kvdict/kvdict/internal/manifest"
 	"github.com/kvdict/kvdict/valuelog"
@@ -24,6 +25,9 @@ type Partition struct {
 	logF   *os.File
 	fstW   *fst.Builder
 	logW   *valuelog.Writer
+	hixF   *os.File          // nil without a hash index
+	hixW   *hashindex.Writer // nil without a hash index
+	keyed  bool
 	info   manifest.Partition
 	last   []byte // previous key: the partition's last key at Close
 	closed bool
@@ -50,8 +54,22 @@ func newPartition(dir string, index int, o *Options) (p *Partition, err error) {
 	if p.fstW, err = fst.NewBuilder(p.fstF, o.FST); err != nil {
 		return nil, fmt.Errorf("builder: %s: %w", fstName, err)
 	}
-	if p.logW, err = valuelog.NewWriter(p.logF, o.Log); err != nil {
+	var lo valuelog.WriterOptions
+	if o.Log != nil {
+		lo = *o.Log
+	}
+	lo.Keyed = o.KeyedRecords
+	p.keyed = o.KeyedRecords
+	if p.logW, err = valuelog.NewWriter(p.logF, &lo); err != nil {
 		return nil, fmt.Errorf("builder: %s: %w", logName, err)
+	}
+	if o.HashIndex != nil {
+		name := HashIndexName(index)
+		p.info.HashIndex = &manifest.FileInfo{Name: name}
+		if p.hixF, err = os.OpenFile(filepath.Join(dir, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644); err != nil {
+			return nil, fmt.Errorf("builder: %w", err)
+		}
+		p.hixW = hashindex.NewWriter(p.hixF, o.HashIndex)
 	}
 	return p, nil
 }
@@ -69,7 +87,13 @@ func (p *Partition) Add(key, value []byte) error {
 	// fst.Builder.Add enforces strictly increasing keys (naming both on
 	// failure); a value appended before a rejected key is harmless, as the
 	// error is sticky and the build cannot commit.
-	off, err := p.logW.Append(value)
+	var off uint64
+	var err error
+	if p.keyed {
+		off, err = p.logW.AppendKeyed(key, value)
+	} else {
+		off, err = p.logW.Append(value)
+	}
 	if err != nil {
 		p.err = fmt.Errorf("builder: %s: %w", p.info.Log.Name, err)
 		return p.err
@@ -77,6 +101,12 @@ func (p *Partition) Add(key, value []byte) error {
 	if err := p.fstW.Add(key, off); err != nil {
 		p.err = fmt.Errorf("builder: %s: %w", p.info.FST.Name, err)
 		return p.err
+	}
+	if p.hixW != nil {
+		if err := p.hixW.Add(key, off); err != nil {
+			p.err = fmt.Errorf("builder: %s: %w", p.info.HashIndex.Name, err)
+			return p.err
+		}
 	}
 	if p.info.Keys == 0 {
 		p.info.FirstKey = bytes.Clone(key)
@@ -116,13 +146,26 @@ func (p *Partition) Close() error {
 	}
 	p.info.FST = fileInfo(p.info.FST.Name, fstFooter)
 	p.info.Log = fileInfo(p.info.Log.Name, logFooter)
-	for _, f := range []*os.File{p.fstF, p.logF} {
+	files := []*os.File{p.fstF, p.logF}
+	if p.hixW != nil {
+		// Built here, in the goroutine that wrote the partition, so the
+		// indexes of all partitions are built in parallel.
+		hixFooter, err := p.hixW.Close()
+		if err != nil {
+			p.err = fmt.Errorf("builder: %s: %w", p.info.HashIndex.Name, err)
+			return p.err
+		}
+		fi := fileInfo(p.info.HashIndex.Name, hixFooter)
+		p.info.HashIndex = &fi
+		files = append(files, p.hixF)
+	}
+	for _, f := range files {
 		if err := syncClose(f); err != nil {
 			p.err = fmt.Errorf("builder: %w", err)
 			return p.err
 		}
 	}
-	p.fstF, p.logF = nil, nil
+	p.fstF, p.logF, p.hixF = nil, nil, nil
 	return nil
 }
 
@@ -137,9 +180,13 @@ func fileInfo(name string, f frame.Footer) manifest.FileInfo {
 
 // remove deletes the files of an empty partition.
 func (p *Partition) remove() error {
-	return errors.Join(
+	err := errors.Join(
 		os.Remove(filepath.Join(p.dir, p.info.FST.Name)),
 		os.Remove(filepath.Join(p.dir, p.info.Log.Name)))
+	if p.info.HashIndex != nil {
+		err = errors.Join(err, os.Remove(filepath.Join(p.dir, p.info.HashIndex.Name)))
+	}
+	return err
 }
 
 // abort closes any open file without syncing; the directory is removed by
@@ -150,11 +197,14 @@ func (p *Partition) abort() error {
 		p.err = ErrDone
 	}
 	var errs []error
-	for _, f := range []*os.File{p.fstF, p.logF} {
+	for _, f := range []*os.File{p.fstF, p.logF, p.hixF} {
 		if f != nil {
 			errs = append(errs, f.Close())
 		}
 	}
-	p.fstF, p.logF = nil, nil
+	if p.hixW != nil {
+		errs = append(errs, p.hixW.Abort())
+	}
+	p.fstF, p.logF, p.hixF = nil, nil, nil
 	return errors.Join(errs...)
 }

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/kvdict/kvdict/fst"
+	"github.com/kvdict/kvdict/hashindex"
 	"github.com/kvdict/kvdict/internal/frame"
 	"github.com/kvdict/kvdict/internal/manifest"
 	"github.com/kvdict/kvdict/internal/mmapfile"
@@ -41,6 +42,11 @@ type part struct {
 	logFile     *mmapfile.File
 	fstName     string
 	logName     string
+	// hix is the partition's hash index, nil when the dictionary has none
+	// (Get then walks the FST).
+	hix     *hashindex.Index
+	hixFile *mmapfile.File
+	hixName string
 }
 
 // Open opens the dictionary directory at path. opts may be nil. Open reads
@@ -85,7 +91,7 @@ func openIn(dir *dirRef, o *Options, lease bool) (*Dict, error) {
 	}
 	d.man, d.parts = man, make([]part, 0, len(man.Partitions))
 	for i := range man.Partitions {
-		p, err := openPart(dir, &man.Partitions[i], o.Advice)
+		p, err := openPart(dir, &man.Partitions[i], man.Has(manifest.FeatureKeyedRecords), o.Advice)
 		d.parts = append(d.parts, p) // even on error, so unmap sees the mappings
 		if err != nil {
 			return nil, errors.Join(err, d.unmap())
@@ -99,7 +105,7 @@ func openIn(dir *dirRef, o *Options, lease bool) (*Dict, error) {
 	return d, nil
 }
 
-func openPart(dir *dirRef, mp *manifest.Partition, advice Advice) (p part, err error) {
+func openPart(dir *dirRef, mp *manifest.Partition, keyed bool, advice Advice) (p part, err error) {
 	p = part{first: mp.FirstKey, last: mp.LastKey, fstName: mp.FST.Name, logName: mp.Log.Name}
 	if p.fstFile, err = mapChecked(dir, mp.FST, advice); err != nil {
 		return p, err
@@ -116,7 +122,23 @@ func openPart(dir *dirRef, mp *manifest.Partition, advice Advice) (p part, err e
 	if p.log, err = valuelog.Load(p.logFile.Data); err != nil {
 		return p, fmt.Errorf("reader: %s: %w", dir.join(mp.Log.Name), err)
 	}
-	return p, matchManifest(dir, mp.Log, p.log.Footer())
+	if err := matchManifest(dir, mp.Log, p.log.Footer()); err != nil {
+		return p, err
+	}
+	if p.log.Keyed() != keyed {
+		return p, fmt.Errorf("reader: %s: %w: value log version %d, but the MANIFEST %s feature %q", dir.join(mp.Log.Name), ErrCorrupt, p.log.Version(), map[bool]string{true: "lists", false: "does not list"}[keyed], manifest.FeatureKeyedRecords)
+	}
+	if mp.HashIndex == nil {
+		return p, nil
+	}
+	p.hixName = mp.HashIndex.Name
+	if p.hixFile, err = mapChecked(dir, *mp.HashIndex, advice); err != nil {
+		return p, err
+	}
+	if p.hix, err = hashindex.Load(p.hixFile.Data); err != nil {
+		return p, fmt.Errorf("reader: %s: %w", dir.join(mp.HashIndex.Name), err)
+	}
+	return p, matchManifest(dir, *mp.HashIndex, p.hix.Footer())
 }
 
 // matchManifest checks a data file's footer against its manifest entry:
@@ -181,6 +203,11 @@ func (d *Dict) find(key []byte) *part {
 // errors.Is(err, ErrNotFound) when the key is absent. The value aliases the
 // mapped file: it is valid until Close and must not be modified (see
 // GetCopy). Get allocates nothing and is safe for concurrent use.
+//
+// With a hash index (manifest feature hash-index) Get hashes the key,
+// reads the candidate entries of its home slot and compares the key stored
+// in each candidate's record: an absent key never returns a value. Without
+// one it walks the FST.
 func (d *Dict) Get(key []byte) ([]byte, error) {
 	if d.closed.Load() {
 		return nil, ErrClosed
@@ -188,6 +215,9 @@ func (d *Dict) Get(key []byte) ([]byte, error) {
 	p := d.find(key)
 	if p == nil {
 		return nil, ErrNotFound
+	}
+	if p.hix != nil {
+		return p.hashGet(key, p.hix.Hash(key))
 	}
 	off, ok, err := p.fst.Get(key)
 	if err != nil {
@@ -223,6 +253,13 @@ func (d *Dict) Contains(key []byte) (bool, error) {
 	if p == nil {
 		return false, nil
 	}
+	if p.hix != nil {
+		_, err := p.hashGet(key, p.hix.Hash(key))
+		if err == ErrNotFound {
+			return false, nil
+		}
+		return err == nil, err
+	}
 	_, ok, err := p.fst.Get(key)
 	if err != nil {
 		return false, fmt.Errorf("reader: %s: %w", p.fstName, err)
@@ -244,12 +281,12 @@ func (d *Dict) unmap() error {
 	var errs []error
 	for i := range d.parts {
 		p := &d.parts[i]
-		for _, f := range []*mmapfile.File{p.fstFile, p.logFile} {
+		for _, f := range []*mmapfile.File{p.fstFile, p.logFile, p.hixFile} {
 			if f != nil {
 				errs = append(errs, f.Close())
 			}
 		}
-		p.fstFile, p.logFile = nil, nil
+		p.fstFile, p.logFile, p.hixFile = nil, nil, nil
 	}
 	if d.lease != nil {
 		errs = append(errs, d.lease.Close()) // drops the flock

@@ -13,6 +13,9 @@ type Stats struct {
 	Partitions int    // key-range partitions
 	FSTBytes   int64  // size of the FST files
 	LogBytes   int64  // size of the value logs
+	// HashIndexBytes is the size of the hash index files (0 without the
+	// hash-index feature).
+	HashIndexBytes int64
 	// ResidentBytes is how much of the dictionary is in the page cache
 	// now (mincore), shared with every process that has it open. A
 	// dictionary much larger than ResidentBytes answers cold lookups from
@@ -21,7 +24,7 @@ type Stats struct {
 }
 
 // Bytes is the dictionary's total size on disk, manifest excluded.
-func (s Stats) Bytes() int64 { return s.FSTBytes + s.LogBytes }
+func (s Stats) Bytes() int64 { return s.FSTBytes + s.LogBytes + s.HashIndexBytes }
 
 // Stats returns the dictionary's sizes and page-cache residency. It costs
 // one mincore call per file.
@@ -35,9 +38,14 @@ func (d *Dict) Stats() (Stats, error) {
 		p := &d.parts[i]
 		s.FSTBytes += int64(len(p.fstFile.Data))
 		s.LogBytes += int64(len(p.logFile.Data))
-		for _, f := range [...]interface {
+		files := []interface {
 			Resident() (int, int, error)
-		}{p.fstFile, p.logFile} {
+		}{p.fstFile, p.logFile}
+		if p.hixFile != nil {
+			s.HashIndexBytes += int64(len(p.hixFile.Data))
+			files = append(files, p.hixFile)
+		}
+		for _, f := range files {
 			r, _, err := f.Resident()
 			errs = append(errs, err)
 			s.ResidentBytes += int64(r) * int64(os.Getpagesize())

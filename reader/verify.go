@@ -34,6 +34,15 @@ func (d *Dict) verifyPart(i int) error {
 	if err := p.log.Verify(); err != nil {
 		return fmt.Errorf("reader: %s: %w", p.logName, err)
 	}
+	if p.hix != nil {
+		err := p.hix.Verify(func(addr uint64) ([]byte, error) {
+			k, _, err := p.log.Record(addr)
+			return k, err
+		})
+		if err != nil {
+			return fmt.Errorf("reader: %s: %w", p.hixName, err)
+		}
+	}
 	it := p.fst.Range(nil, nil)
 	defer it.Close()
 	var n uint64
@@ -46,6 +55,17 @@ func (d *Dict) verifyPart(i int) error {
 		}
 		if _, err := p.log.Value(it.Value()); err != nil {
 			return fmt.Errorf("reader: %s: key %q: %w", p.logName, k, err)
+		}
+		if p.log.Keyed() {
+			rk, _, _ := p.log.Record(it.Value())
+			if !bytes.Equal(rk, k) {
+				return fmt.Errorf("reader: %s: %w: the FST maps key %q to the record of key %q", p.logName, ErrCorrupt, k, rk)
+			}
+		}
+		if p.hix != nil {
+			if err := p.checkHashed(k, it.Value()); err != nil {
+				return err
+			}
 		}
 		last = append(last[:0], k...)
 		n++
@@ -60,4 +80,18 @@ func (d *Dict) verifyPart(i int) error {
 		return fmt.Errorf("reader: %s: %w: keys run from %q to %q, the MANIFEST says %q to %q", p.fstName, ErrCorrupt, first, last, mp.FirstKey, mp.LastKey)
 	}
 	return nil
+}
+
+// checkHashed checks that the hash index finds key at the FST's offset.
+func (p *part) checkHashed(key []byte, off uint64) error {
+	pr := p.hix.Probe(p.hix.Hash(key))
+	for {
+		addr, ok := pr.Next()
+		if !ok {
+			return fmt.Errorf("reader: %s: %w: key %q is not in the hash index", p.hixName, ErrCorrupt, key)
+		}
+		if addr == off {
+			return nil
+		}
+	}
 }

@@ -56,14 +56,19 @@
 // not allocate, and is safe for concurrent use. Verify reads the whole
 // file.
 //
+// # Keyed records (version 2)
+//
+// With WriterOptions.Keyed the writer produces a version 2 log: one record
+// per key holding the key and its value, or a reference to an earlier
+// record with the same value (AppendKeyed; layout in format.go). Record
+// and Match read them; Value skips the key; the iterator yields keys too.
+// A hash index (package hashindex) confirms its candidates with Match.
+//
 // # Future codecs
 //
-// Codec 1 (zstd-compressed blocks with a trained dictionary) is planned and
-// not built. It will be written as format version 2 with header flags = 1,
-// so a version-1 reader rejects such a file with ErrVersion at Load rather
-// than misreading it; a version-2 reader still reads version-1 files (codec
-// 0). Under codec 1 the body holds the dictionary and compressed blocks of
-// records, and an offset addresses (block, index): the high bits the file
-// offset of the block, the low bits the record index within it. Offsets
-// stay opaque uint64 values to the FST and the builder, so neither changes.
+// Compressed records (zstd with a trained dictionary) will use a codec
+// number other than 0 in the header flags, so a reader without that codec
+// rejects the file with ErrVersion at Load rather than misreading it. Keys
+// stay inside the compressed records so that a hash match can still be
+// confirmed; see format.go and docs/FORMAT.md for the room left for it.
 package valuelog

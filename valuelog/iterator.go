@@ -20,10 +20,13 @@ type Iterator struct {
 	l    *Log
 	next uint64 // offset of the next record
 	off  uint64
+	key  []byte // keyed logs only
 	val  []byte
 	n    uint64 // records decoded so far
 	err  error
 	done bool
+	// seeked disables the record count check (Seek started mid-log).
+	seeked bool
 }
 
 // Iter returns an iterator over every record, from the first. It does not
@@ -41,27 +44,52 @@ func (it *Iterator) Next() bool {
 	}
 	l := it.l
 	if it.next >= uint64(l.end) {
-		it.done, it.val = true, nil
-		if it.n != l.Len() {
+		it.done, it.key, it.val = true, nil, nil
+		if !it.seeked && it.n != l.Len() {
 			it.err = fmt.Errorf("valuelog: body holds %d records, footer says %d: %w", it.n, l.Len(), ErrCorrupt)
 		}
 		return false
 	}
-	v, next, err := decodeRecord(l.data, l.end, it.next)
-	if err == nil && it.n >= l.Len() {
+	var (
+		k, v []byte
+		next uint64
+		err  error
+	)
+	if l.keyed {
+		var ref uint64
+		k, v, ref, next, err = decodeKeyed(l.data, l.end, it.next)
+		if err == nil && ref != 0 {
+			v, err = resolveRef(l.data, l.end, it.next, ref)
+		}
+	} else {
+		v, next, err = decodeRecord(l.data, l.end, it.next)
+	}
+	if err == nil && !it.seeked && it.n >= l.Len() {
 		err = fmt.Errorf("valuelog: record at offset %d is past the %d records the footer counts: %w", it.next, l.Len(), ErrCorrupt)
 	}
 	if err != nil {
-		it.done, it.err, it.val = true, err, nil
+		it.done, it.err, it.key, it.val = true, err, nil, nil
 		return false
 	}
-	it.off, it.val, it.next = it.next, v, next
+	it.off, it.key, it.val, it.next = it.next, k, v, next
 	it.n++
 	return true
 }
 
 // Offset returns the file offset of the current record.
 func (it *Iterator) Offset() uint64 { return it.off }
+
+// Key returns the key of the current record in a keyed log (nil in a
+// value-only log). It aliases the loaded bytes.
+func (it *Iterator) Key() []byte { return it.key }
+
+// Seek makes the next call to Next decode the record at off, which must be
+// a record start (such as an offset the FST returned), and count it as the
+// first record (so the end-of-log count check is skipped). It lets a
+// keyed log be read sequentially from any key on.
+func (it *Iterator) Seek(off uint64) {
+	it.next, it.done, it.err, it.seeked = off, false, nil, true
+}
 
 // Value returns the value of the current record. It aliases the loaded
 // bytes (see the caveats on Log).

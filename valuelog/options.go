@@ -24,6 +24,11 @@ type WriterOptions struct {
 	// bypass it (for budgets under about 90 KiB: longer than a sixteenth of
 	// the part of the budget that holds value copies).
 	DedupBytes int
+	// Keyed writes a version 2 log of keyed records (AppendKeyed): every
+	// key gets a record holding the key and its value, or a reference to
+	// an earlier record with the same value. The default, false, writes a
+	// version 1 log of value-only records (Append).
+	Keyed bool
 }
 
 // ensureDefaults returns a copy of o with defaults filled in.

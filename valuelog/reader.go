@@ -19,6 +19,8 @@ type Log struct {
 	file *frame.File
 	data []byte // the whole file
 	end  int    // file offset where the body ends (= where the footer starts)
+	// keyed is true for a version 2 log of keyed records.
+	keyed bool
 }
 
 // Load checks the header and footer of data, a whole value log file, and
@@ -37,7 +39,58 @@ func Load(data []byte) (*Log, error) {
 	if f.Footer.Count > f.Footer.BodyLen {
 		return nil, fmt.Errorf("valuelog: footer says %d records, more than the %d body bytes can hold: %w", f.Footer.Count, f.Footer.BodyLen, ErrCorrupt)
 	}
-	return &Log{file: f, data: data, end: frame.HeaderLen + len(f.Body)}, nil
+	return &Log{file: f, data: data, end: frame.HeaderLen + len(f.Body), keyed: f.Header.Version == VersionKeyed}, nil
+}
+
+// Keyed reports whether the log holds keyed records (version 2): then
+// Record and Match work, and iterators yield keys.
+func (l *Log) Keyed() bool { return l.keyed }
+
+// Version returns the file's format version (VersionValues or
+// VersionKeyed).
+func (l *Log) Version() uint32 { return l.file.Header.Version }
+
+// Record returns the key and value of the keyed record at off (a version
+// 2 log). Both alias the loaded bytes. A reference is followed to the
+// record holding the value. It does not allocate and never panics; errors
+// wrap ErrCorrupt (or are ErrKeyed on a value-only log).
+func (l *Log) Record(off uint64) (key, val []byte, err error) {
+	if !l.keyed {
+		return nil, nil, ErrKeyed
+	}
+	key, val, ref, _, err := decodeKeyed(l.data, l.end, off)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ref != 0 {
+		val, err = resolveRef(l.data, l.end, off, ref)
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	return key, val, nil
+}
+
+// Match reports whether the keyed record at off holds key and, if so,
+// returns its value. It is how a hash index confirms a candidate: an absent
+// key never matches. It does not allocate and never panics.
+func (l *Log) Match(off uint64, key []byte) (val []byte, ok bool, err error) {
+	if !l.keyed {
+		return nil, false, ErrKeyed
+	}
+	k, val, ref, _, err := decodeKeyed(l.data, l.end, off)
+	if err != nil {
+		return nil, false, err
+	}
+	if string(k) != string(key) {
+		return nil, false, nil
+	}
+	if ref != 0 {
+		if val, err = resolveRef(l.data, l.end, off, ref); err != nil {
+			return nil, false, err
+		}
+	}
+	return val, true, nil
 }
 
 // Value returns the value of the record at file offset off, as returned by
@@ -50,7 +103,14 @@ func Load(data []byte) (*Log, error) {
 // Value trusts off to be a record start: an offset into the middle of a
 // record decodes whatever bytes lie there (still within bounds). The FST
 // that stores the offsets is checksummed for that reason.
+//
+// In a keyed log (version 2) off is a keyed record; its key is skipped and
+// a reference is followed.
 func (l *Log) Value(off uint64) ([]byte, error) {
+	if l.keyed {
+		_, v, err := l.Record(off)
+		return v, err
+	}
 	v, _, err := decodeRecord(l.data, l.end, off)
 	return v, err
 }
@@ -65,7 +125,8 @@ func (l *Log) Size() int { return len(l.data) }
 func (l *Log) Footer() frame.Footer { return l.file.Footer }
 
 // Verify checks the whole file: the body checksum, then every record from
-// the first to the last. Each must be well formed, the walk must end
+// the first to the last. Each must be well formed (in a keyed log, every
+// reference must point back at a value record), the walk must end
 // exactly at the end of the body, and the number of records must equal the
 // footer's count. It reads the whole file (O(size)). Errors wrap
 // ErrCorrupt.

@@ -317,7 +317,7 @@ func TestCorruption(t *testing.T) {
 func rawLog(t testing.TB, flags uint32, body []byte, count uint64) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	fw, err := frame.NewWriter(&buf, frame.Header{Magic: valuelog.Magic, Version: valuelog.Version, Flags: flags}, 0)
+	fw, err := frame.NewWriter(&buf, frame.Header{Magic: valuelog.Magic, Version: valuelog.VersionValues, Flags: flags}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

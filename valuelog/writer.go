@@ -1,6 +1,8 @@
 package valuelog
 
 import (
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 
@@ -17,7 +19,9 @@ import (
 type Writer struct {
 	fw     *frame.Writer
 	cache  *dedupCache // nil when dedup is off
+	keyed  bool        // version 2: AppendKeyed only
 	hdr    [maxRecordHeader]byte
+	buf    []byte // keyed record head being assembled
 	stats  WriterStats
 	err    error
 	closed bool
@@ -26,8 +30,8 @@ type Writer struct {
 // WriterStats counts what a Writer has done so far.
 type WriterStats struct {
 	Appends      uint64 // calls to Append that succeeded
-	Records      uint64 // records written (Appends minus DedupHits)
-	DedupHits    uint64 // Appends answered with an existing record
+	Records      uint64 // records written (Appends minus DedupHits; all Appends when keyed)
+	DedupHits    uint64 // Appends answered with an existing record (keyed: a reference)
 	BytesWritten uint64 // file bytes produced: header, records and, after Close, footer
 }
 
@@ -35,11 +39,86 @@ type WriterStats struct {
 // opts means defaults. The Writer never closes w.
 func NewWriter(w io.Writer, opts *WriterOptions) (*Writer, error) {
 	o := opts.ensureDefaults()
-	fw, err := frame.NewWriter(w, frame.Header{Magic: Magic, Version: Version, Flags: CodecRaw}, 0)
+	version := uint32(VersionValues)
+	if o.Keyed {
+		version = VersionKeyed
+	}
+	fw, err := frame.NewWriter(w, frame.Header{Magic: Magic, Version: version, Flags: CodecRaw}, 0)
 	if err != nil {
 		return nil, fmt.Errorf("valuelog: writing header: %w", err)
 	}
-	return &Writer{fw: fw, cache: newDedupCache(o.DedupBytes)}, nil
+	return &Writer{fw: fw, cache: newDedupCache(o.DedupBytes), keyed: o.Keyed}, nil
+}
+
+func uvarintLen(x uint64) int {
+	n := 1
+	for x >= 0x80 {
+		x >>= 7
+		n++
+	}
+	return n
+}
+
+// ErrKeyed is returned when Append is called on a Writer made with
+// WriterOptions.Keyed, or AppendKeyed on one made without it.
+var ErrKeyed = errors.New("valuelog: Append writes value-only logs and AppendKeyed keyed logs (WriterOptions.Keyed)")
+
+// AppendKeyed adds a keyed record for key and value (a version 2 log, see
+// WriterOptions.Keyed) and returns its file offset. Every call writes a
+// record: when an identical value is still in the dedup cache, the record
+// holds the key and a reference to the earlier record instead of the value
+// bytes. Keys are at most MaxKeyLen bytes; AppendKeyed does not check their
+// order (the FST builder does). It does not keep key or value.
+func (w *Writer) AppendKeyed(key, value []byte) (off uint64, err error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	if !w.keyed {
+		return 0, ErrKeyed
+	}
+	if len(key) > MaxKeyLen {
+		return 0, fmt.Errorf("valuelog: key of %d bytes exceeds %d", len(key), MaxKeyLen)
+	}
+	off = frame.HeaderLen + w.fw.Len()
+	c := w.cache
+	var h uint64
+	cache := c != nil && c.cacheable(value)
+	if cache {
+		h = c.hash(value)
+		// A reference costs an extra read, so it is written only when it
+		// is smaller than the value it replaces.
+		if ref, ok := c.lookup(h, value); ok && uvarintLen(off-ref) < uvarintLen(uint64(len(value)))+len(value) {
+			b := append(w.buf[:0], tagRef)
+			b = binary.AppendUvarint(b, uint64(len(key)))
+			b = append(b, key...)
+			b = binary.AppendUvarint(b, off-ref)
+			w.buf = b
+			if _, err := w.fw.Write(b); err != nil {
+				return 0, w.fail(off, err)
+			}
+			w.stats.Appends++
+			w.stats.Records++
+			w.stats.DedupHits++
+			return off, nil
+		}
+	}
+	b := append(w.buf[:0], tagValue)
+	b = binary.AppendUvarint(b, uint64(len(key)))
+	b = append(b, key...)
+	b = binary.AppendUvarint(b, uint64(len(value)))
+	w.buf = b
+	if _, err := w.fw.Write(b); err != nil {
+		return 0, w.fail(off, err)
+	}
+	if _, err := w.fw.Write(value); err != nil {
+		return 0, w.fail(off, err)
+	}
+	w.stats.Appends++
+	w.stats.Records++
+	if cache {
+		c.insert(h, value, off)
+	}
+	return off, nil
 }
 
 // Append adds value to the log and returns the file offset of the record
@@ -49,6 +128,9 @@ func NewWriter(w io.Writer, opts *WriterOptions) (*Writer, error) {
 func (w *Writer) Append(value []byte) (off uint64, err error) {
 	if w.err != nil {
 		return 0, w.err
+	}
+	if w.keyed {
+		return 0, ErrKeyed
 	}
 	c := w.cache
 	var h uint64

@@ -20,6 +20,7 @@ import (
 
 	"github.com/kvdict/kvdict/builder"
 	"github.com/kvdict/kvdict/fst"
+	"github.com/kvdict/kvdict/hashindex"
 	"github.com/kvdict/kvdict/internal/escape"
 	"github.com/kvdict/kvdict/internal/extsort"
 	"github.com/kvdict/kvdict/internal/version"
@@ -202,6 +203,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			&cli.StringFlag{Name: "separator", Value: ",", Usage: "`SEP` for --duplicates concat (\\t \\n \\r \\\\ decoded)"},
 			&cli.BoolFlag{Name: "unescape", Usage: "decode \\t \\n \\r \\\\ in keys and values"},
 			&cli.BoolFlag{Name: "skip-invalid", Usage: "skip invalid lines (reported at the end) instead of failing"},
+			&cli.BoolFlag{Name: "hash-index", Value: defaultHashIndex, Usage: "store keys with their values and build a hash index per partition: Get in about two cache misses instead of an FST walk, for about 10 bytes per key plus the key's length (--hash-index=false: FST lookups only, the smaller dictionary)"},
 			&cli.IntFlag{Name: "registry", Value: -1, Usage: "vellum registry `ROWS` (suffix sharing): -1 = off, the fastest build; 0 = the fst package default (10000); bigger = a slightly smaller FST, a much slower build"},
 			&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile (development)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress line and no summary"},
@@ -276,16 +278,29 @@ func action(c *cli.Context, stdin io.Reader, stderr io.Writer) error {
 	if r := c.Int("registry"); r != 0 {
 		fopts = &fst.BuilderOptions{RegistryTableSize: r}
 	}
+	// The hash index build holds (hash, offset) pairs for a partition in a
+	// buffer of hixMem and spills sorted runs beyond it; the partition
+	// reserve grows by that buffer (plus the spill writer's) so the whole
+	// build stays inside --memory.
+	var hix *hashindex.WriterOptions
+	var reserve int64
+	if c.Bool("hash-index") {
+		hixMem := min(max(mem/16/int64(threads), 1<<20), 64<<20)
+		hix = &hashindex.WriterOptions{MemoryBytes: int(hixMem)}
+		reserve = defaultPartitionReserve + hixMem + 1<<20
+	}
 	bopts := &builder.Options{
-		Force: c.Bool("force"),
-		FST:   fopts,
-		Tool:  "kvbuild " + version.Version,
+		Force:     c.Bool("force"),
+		FST:       fopts,
+		HashIndex: hix,
+		Tool:      "kvbuild " + version.Version,
 		Build: map[string]string{
 			"duplicates": pol.String(),
 			"sorted":     strconv.FormatBool(c.Bool("sorted")),
 			"unescape":   strconv.FormatBool(c.Bool("unescape")),
 			"memory":     formatBytes(mem),
 			"threads":    strconv.Itoa(threads),
+			"hash_index": strconv.FormatBool(hix != nil),
 		},
 	}
 	if pol == extsort.Concat {
@@ -319,6 +334,8 @@ func action(c *cli.Context, stdin io.Reader, stderr io.Writer) error {
 		Unescape:    c.Bool("unescape"),
 		SkipInvalid: c.Bool("skip-invalid"),
 		Progress:    prog,
+
+		PartitionReserve: reserve,
 	})
 	if err == nil {
 		err = tg.commit()
@@ -362,6 +379,13 @@ func classify(ctx context.Context, err error) error {
 	}
 	return &exitError{exitIO, err}
 }
+
+// defaultHashIndex is --hash-index's default; see docs/BENCHMARKS.md for
+// the measurements it rests on.
+const defaultHashIndex = false
+
+// defaultPartitionReserve is extsort's default per-partition reserve.
+const defaultPartitionReserve = 48 << 20
 
 // builderSink adapts *builder.Builder to extsort.Sink.
 type builderSink struct{ b *builder.Builder }

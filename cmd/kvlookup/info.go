@@ -13,6 +13,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/kvdict/kvdict/internal/manifest"
 	"github.com/kvdict/kvdict/reader"
 )
 
@@ -21,7 +22,11 @@ const infoDescription = `Prints what the dictionary's MANIFEST records and what 
    store_version     when DICT is a store (kvbuild --publish): the version
                      read, the one its CURRENT file names
    format_version    the dictionary format version (docs/FORMAT.md)
-   features          optional format features in use ("-" for none)
+   features          format features a reader must implement ("-" for none;
+                     keyed-records: keys stored in the value log)
+   optional_features features a reader may ignore ("-" for none;
+                     hash-index: a hash index file per partition)
+   hash_index        true when Get uses a hash index (kvbuild --hash-index)
    keys, values      number of keys, and of stored value records (identical
                      values are stored once, so values <= keys)
    max_key_len       the longest key, in bytes
@@ -101,8 +106,12 @@ func infoTSV(p *printer, path string, d *reader.Dict) error {
 	var size uint64
 	for _, pt := range m.Partitions {
 		size += pt.FST.Size + pt.Log.Size
+		if pt.HashIndex != nil {
+			size += pt.HashIndex.Size
+		}
 	}
 	features := cmp.Or(strings.Join(m.Features, ","), "-")
+	optional := cmp.Or(strings.Join(m.OptionalFeatures, ","), "-")
 	kv := func(name string, v any) { fmt.Fprintf(p.w, "%s\t%v\n", name, v) }
 	kv("path", path)
 	if v := d.Version(); v != "" {
@@ -110,6 +119,8 @@ func infoTSV(p *printer, path string, d *reader.Dict) error {
 	}
 	kv("format_version", m.FormatVersion)
 	kv("features", features)
+	kv("optional_features", optional)
+	kv("hash_index", m.Has(manifest.FeatureHashIndex))
 	kv("keys", m.Keys)
 	kv("values", m.Values)
 	kv("max_key_len", m.MaxKeyLen)
@@ -127,6 +138,9 @@ func infoTSV(p *printer, path string, d *reader.Dict) error {
 		kv(pre+"last_key", quoteKey(pt.LastKey))
 		kv(pre+"fst", fmt.Sprintf("%s size=%d crc32c=%08x", pt.FST.Name, pt.FST.Size, pt.FST.CRC32C))
 		kv(pre+"vlog", fmt.Sprintf("%s size=%d crc32c=%08x records=%d", pt.Log.Name, pt.Log.Size, pt.Log.CRC32C, pt.Log.Count))
+		if h := pt.HashIndex; h != nil {
+			kv(pre+"hix", fmt.Sprintf("%s size=%d crc32c=%08x keys=%d bytes_per_key=%.2f", h.Name, h.Size, h.CRC32C, h.Count, float64(h.Size)/float64(max(h.Count, 1))))
+		}
 	}
 	st, _ := d.Stats() // an error only means residency is unknown
 	flatten("stats", reflect.ValueOf(st), kv)

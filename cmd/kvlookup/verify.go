@@ -2,6 +2,8 @@ package main
 
 import (
 	"github.com/urfave/cli/v2"
+
+	"github.com/kvdict/kvdict/internal/manifest"
 )
 
 const verifyDescription = `Reads the whole dictionary and checks everything: the MANIFEST (magic,
@@ -57,8 +59,14 @@ func verifyCommand() *cli.Command {
 			var size uint64
 			for _, pt := range m.Partitions {
 				size += pt.FST.Size + pt.Log.Size
+				if pt.HashIndex != nil {
+					size += pt.HashIndex.Size
+				}
 			}
 			files := 1 + 2*len(m.Partitions) // MANIFEST, then an FST and a value log each
+			if m.Has(manifest.FeatureHashIndex) {
+				files += len(m.Partitions) // and a hash index each
+			}
 			if p.format == formatJSON {
 				b := append([]byte(`{"ok":true,`), `"path":`...)
 				b = appendJSONString(b, []byte(path)) // paths from argv are valid UTF-8 in practice

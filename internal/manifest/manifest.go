@@ -20,8 +20,25 @@
 // fields can be added without a version bump; []byte fields (first and last
 // keys) are base64, as encoding/json writes them. A reader must refuse a
 // manifest whose Features list names a feature it does not implement: that
-// is how compressed value logs and other additions will announce themselves
-// to old readers (with ErrVersion, never a wrong answer).
+// is how compressed value logs and other additions announce themselves to
+// old readers (with ErrVersion, never a wrong answer). OptionalFeatures
+// lists additions a reader may ignore (it then answers through the files
+// it does know); readers built before the field existed skip it as an
+// unknown JSON field, which is the same rule.
+//
+// # Features
+//
+// Required (Features; a reader that does not implement one refuses the
+// dictionary with ErrVersion):
+//
+//	keyed-records   every value log is version 2: each key has its own
+//	                record holding the key (see package valuelog)
+//
+// Optional (OptionalFeatures; a reader may ignore one it does not know):
+//
+//	hash-index      every partition has a hash index file (Partition.HashIndex,
+//	                package hashindex) over its keyed records; requires
+//	                keyed-records
 //
 // Worked example: the header of a manifest with a 300-byte body is
 //
@@ -67,9 +84,13 @@ const (
 type Manifest struct {
 	// FormatVersion is the dictionary format version (FormatVersion).
 	FormatVersion int `json:"format_version"`
-	// Features lists optional format features the dictionary uses. Version 1
-	// defines none; a reader refuses any name it does not know.
+	// Features lists the format features the dictionary uses that a
+	// reader must implement to read it (FeatureKeyedRecords); a reader
+	// refuses any name it does not know with ErrVersion.
 	Features []string `json:"features,omitempty"`
+	// OptionalFeatures lists features a reader may ignore
+	// (FeatureHashIndex): the dictionary stays correct without them.
+	OptionalFeatures []string `json:"optional_features,omitempty"`
 	// Tool names the program and version that wrote the dictionary.
 	Tool string `json:"tool,omitempty"`
 	// Created is when the build committed (UTC).
@@ -95,6 +116,33 @@ type Partition struct {
 	Keys     uint64   `json:"keys"`
 	FST      FileInfo `json:"fst"`
 	Log      FileInfo `json:"vlog"`
+	// HashIndex is the partition's hash index file, present exactly when
+	// the dictionary has the hash-index feature.
+	HashIndex *FileInfo `json:"hix,omitempty"`
+}
+
+// Feature names; see the package documentation.
+const (
+	FeatureKeyedRecords = "keyed-records"
+	FeatureHashIndex    = "hash-index"
+)
+
+// knownFeatures are the required features this build implements.
+var knownFeatures = map[string]bool{FeatureKeyedRecords: true}
+
+// Has reports whether the manifest lists feature, required or optional.
+func (m *Manifest) Has(feature string) bool {
+	for _, f := range m.Features {
+		if f == feature {
+			return true
+		}
+	}
+	for _, f := range m.OptionalFeatures {
+		if f == feature {
+			return true
+		}
+	}
+	return false
 }
 
 // FileInfo names a data file in the dictionary directory and records its
@@ -164,12 +212,31 @@ func (m *Manifest) Validate() error {
 	if m.FormatVersion < 1 || m.FormatVersion > FormatVersion {
 		return fmt.Errorf("%w: dictionary format version %d, this build reads 1 to %d", frame.ErrVersion, m.FormatVersion, FormatVersion)
 	}
-	if len(m.Features) > 0 {
-		return fmt.Errorf("%w: dictionary uses features %q that this build does not implement", frame.ErrVersion, m.Features)
+	for _, f := range m.Features {
+		if !knownFeatures[f] {
+			return fmt.Errorf("%w: dictionary uses feature %q that this build does not implement", frame.ErrVersion, f)
+		}
+	}
+	hix := m.Has(FeatureHashIndex)
+	if hix && !m.Has(FeatureKeyedRecords) {
+		return fmt.Errorf("%w: manifest lists %q without %q", frame.ErrCorrupt, FeatureHashIndex, FeatureKeyedRecords)
 	}
 	var keys, values uint64
 	for i, p := range m.Partitions {
-		for _, f := range []FileInfo{p.FST, p.Log} {
+		files := []FileInfo{p.FST, p.Log}
+		if (p.HashIndex != nil) != hix {
+			return fmt.Errorf("%w: manifest partition %d: hash index file present %v, feature %q listed %v", frame.ErrCorrupt, i, p.HashIndex != nil, FeatureHashIndex, hix)
+		}
+		if m.Has(FeatureKeyedRecords) && p.Log.Count != p.Keys {
+			return fmt.Errorf("%w: manifest partition %d: %d keyed records for %d keys", frame.ErrCorrupt, i, p.Log.Count, p.Keys)
+		}
+		if p.HashIndex != nil {
+			if p.HashIndex.Count != p.Keys {
+				return fmt.Errorf("%w: manifest partition %d: hash index counts %d keys, partition %d", frame.ErrCorrupt, i, p.HashIndex.Count, p.Keys)
+			}
+			files = append(files, *p.HashIndex)
+		}
+		for _, f := range files {
 			if f.Name == "" || f.Name != filepath.Base(f.Name) || strings.HasPrefix(f.Name, ".") || f.Name == FileName {
 				return fmt.Errorf("%w: manifest partition %d names an invalid file %q", frame.ErrCorrupt, i, f.Name)
 			}

@@ -1,0 +1,302 @@
+package hashindex
+
+import (
+	"bufio"
+	"cmp"
+	"container/heap"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+
+	"github.com/kvdict/kvdict/internal/frame"
+)
+
+// DefaultMemoryBytes is the pair buffer used when WriterOptions.MemoryBytes
+// is 0: 16 MiB, one million keys before the first spill.
+const DefaultMemoryBytes = 16 << 20
+
+// minMemoryBytes keeps runs long enough that merging them stays cheap.
+const minMemoryBytes = 64 << 10
+
+// WriterOptions configure a Writer. A nil *WriterOptions means defaults.
+type WriterOptions struct {
+	// Seed is the hash seed written into the file. Builders choose one at
+	// random per dictionary; tests fix it for reproducible bytes.
+	Seed uint64
+	// MemoryBytes bounds the Writer's memory: the buffer of 16-byte
+	// (hash, address) pairs, and at Close the merge's read buffers. 0 means
+	// DefaultMemoryBytes; at least 64 KiB is used.
+	MemoryBytes int
+	// TmpDir is where full buffers spill as sorted runs (one temporary
+	// file, removed by Close and Abort). "" means os.TempDir().
+	TmpDir string
+}
+
+// pair is one key's hash and record address.
+type pair struct{ h, addr uint64 }
+
+const pairLen = 16
+
+func cmpPair(a, b pair) int {
+	if c := cmp.Compare(a.h, b.h); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.addr, b.addr)
+}
+
+// Writer builds one index file. Call Add for every key of the partition,
+// in any order, then Close. It is not safe for concurrent use. Memory use
+// is bounded by WriterOptions.MemoryBytes whatever the number of keys.
+type Writer struct {
+	w      io.Writer
+	o      WriterOptions
+	buf    []pair
+	spill  *os.File
+	sw     *bufio.Writer
+	runs   []int64 // number of pairs in each spilled run, in file order
+	n      uint64
+	err    error
+	closed bool
+}
+
+// NewWriter returns a Writer that will write the index file to w at Close.
+// The Writer never closes w.
+func NewWriter(w io.Writer, opts *WriterOptions) *Writer {
+	var o WriterOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.MemoryBytes == 0 {
+		o.MemoryBytes = DefaultMemoryBytes
+	}
+	o.MemoryBytes = max(o.MemoryBytes, minMemoryBytes)
+	return &Writer{w: w, o: o}
+}
+
+// Add records key's record address. Addresses must be below MaxAddress.
+func (w *Writer) Add(key []byte, addr uint64) error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.closed {
+		return errClosed
+	}
+	if addr == 0 || addr >= MaxAddress {
+		w.err = fmt.Errorf("hashindex: record address %d is outside [1, 2^40): the partition's value log is too large for a hash index (over 1 TiB)", addr)
+		return w.err
+	}
+	if w.buf == nil {
+		w.buf = make([]pair, 0, min(w.o.MemoryBytes/pairLen, 1<<16))
+	}
+	if len(w.buf) == w.o.MemoryBytes/pairLen {
+		if err := w.spillRun(); err != nil {
+			w.err = err
+			return err
+		}
+	}
+	w.buf = append(w.buf, pair{Hash(key, w.o.Seed), addr})
+	w.n++
+	return nil
+}
+
+var errClosed = errors.New("hashindex: writer already closed")
+
+// spillRun sorts the buffer and appends it to the spill file as a run.
+func (w *Writer) spillRun() error {
+	if w.spill == nil {
+		f, err := os.CreateTemp(w.o.TmpDir, ".kvdict-hix-*.run")
+		if err != nil {
+			return fmt.Errorf("hashindex: creating the spill file: %w", err)
+		}
+		w.spill = f
+		w.sw = bufio.NewWriterSize(f, 256<<10)
+	}
+	slices.SortFunc(w.buf, cmpPair)
+	var b [pairLen]byte
+	for _, p := range w.buf {
+		binary.LittleEndian.PutUint64(b[0:8], p.h)
+		binary.LittleEndian.PutUint64(b[8:16], p.addr)
+		if _, err := w.sw.Write(b[:]); err != nil {
+			return fmt.Errorf("hashindex: writing the spill file: %w", err)
+		}
+	}
+	w.runs = append(w.runs, int64(len(w.buf)))
+	w.buf = w.buf[:0]
+	return nil
+}
+
+// Len reports how many keys were added.
+func (w *Writer) Len() uint64 { return w.n }
+
+// Close sorts or merges the pairs, writes the index file to w and removes
+// the spill file. It returns the frame footer, whose fields the manifest
+// records.
+func (w *Writer) Close() (ft frame.Footer, err error) {
+	if w.closed {
+		return frame.Footer{}, errClosed
+	}
+	defer w.Abort()
+	if w.err != nil {
+		return frame.Footer{}, w.err
+	}
+	var next func() (pair, bool, error)
+	if w.spill == nil {
+		slices.SortFunc(w.buf, cmpPair)
+		i := 0
+		next = func() (pair, bool, error) {
+			if i == len(w.buf) {
+				return pair{}, false, nil
+			}
+			i++
+			return w.buf[i-1], true, nil
+		}
+	} else {
+		if len(w.buf) > 0 {
+			if err := w.spillRun(); err != nil {
+				return frame.Footer{}, err
+			}
+		}
+		if err := w.sw.Flush(); err != nil {
+			return frame.Footer{}, fmt.Errorf("hashindex: writing the spill file: %w", err)
+		}
+		w.buf = nil // the merge's read buffers reuse the budget
+		m, err := newMerger(w.spill, w.runs, w.o.MemoryBytes)
+		if err != nil {
+			return frame.Footer{}, err
+		}
+		next = m.next
+	}
+	return w.place(next)
+}
+
+// place writes the file: entries in sorted hash order, each at
+// max(home, previous slot + 1), then the trailer and the footer.
+func (w *Writer) place(next func() (pair, bool, error)) (frame.Footer, error) {
+	fw, err := frame.NewWriter(w.w, frame.Header{Magic: Magic, Version: Version}, 0)
+	if err != nil {
+		return frame.Footer{}, fmt.Errorf("hashindex: %w", err)
+	}
+	t := trailer{hash: HashXXH3, layout: LayoutEntry8, seed: w.o.Seed, m: homeSlots(w.n), keys: w.n}
+	var zeros [4096]byte
+	var slot uint64 // next slot to write
+	var b [8]byte
+	var seen uint64
+	for {
+		p, ok, err := next()
+		if err != nil {
+			return frame.Footer{}, err
+		}
+		if !ok {
+			break
+		}
+		seen++
+		pos := max(home(p.h, t.m), slot)
+		for gap := (pos - slot) * EntryLen; gap > 0; {
+			k := min(gap, uint64(len(zeros)))
+			fw.Write(zeros[:k])
+			gap -= k
+		}
+		d := pos - home(p.h, t.m)
+		t.maxDisp = max(t.maxDisp, uint8(min(d, maxDisp)))
+		binary.LittleEndian.PutUint64(b[:], entry(p.addr, d, p.h))
+		fw.Write(b[:])
+		slot = pos + 1
+	}
+	if seen != w.n {
+		return frame.Footer{}, fmt.Errorf("hashindex: merged %d pairs, %d were added (spill file damaged?)", seen, w.n)
+	}
+	for ; slot < t.m; slot++ {
+		fw.Write(zeros[:EntryLen])
+	}
+	t.l = slot
+	fw.Write(t.append(nil))
+	ft, err := fw.Finish(w.n)
+	if err != nil {
+		return frame.Footer{}, fmt.Errorf("hashindex: writing the index: %w", err)
+	}
+	return ft, nil
+}
+
+// Abort removes the spill file and releases memory. Close calls it; call
+// it directly to give up a Writer without Close. It is safe to call twice.
+func (w *Writer) Abort() error {
+	w.closed = true
+	w.buf = nil
+	if w.spill == nil {
+		return nil
+	}
+	name := w.spill.Name()
+	err := errors.Join(w.spill.Close(), os.Remove(name))
+	w.spill = nil
+	return err
+}
+
+// merger merges the sorted runs of the spill file.
+type merger struct {
+	h runHeap
+}
+
+type run struct {
+	r    *bufio.Reader
+	left int64
+	cur  pair
+}
+
+type runHeap []*run
+
+func (h runHeap) Len() int           { return len(h) }
+func (h runHeap) Less(i, j int) bool { return cmpPair(h[i].cur, h[j].cur) < 0 }
+func (h runHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *runHeap) Push(x any)        { *h = append(*h, x.(*run)) }
+func (h *runHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+func newMerger(f *os.File, runs []int64, budget int) (*merger, error) {
+	bufSize := max(4<<10, min(1<<20, budget/max(1, len(runs))))
+	m := &merger{}
+	var off int64
+	for _, n := range runs {
+		r := &run{r: bufio.NewReaderSize(io.NewSectionReader(f, off, n*pairLen), bufSize), left: n}
+		off += n * pairLen
+		if err := r.advance(); err != nil {
+			return nil, err
+		}
+		m.h = append(m.h, r)
+	}
+	heap.Init(&m.h)
+	return m, nil
+}
+
+func (r *run) advance() error {
+	var b [pairLen]byte
+	if _, err := io.ReadFull(r.r, b[:]); err != nil {
+		return fmt.Errorf("hashindex: reading the spill file: %w", err)
+	}
+	r.cur = pair{binary.LittleEndian.Uint64(b[0:8]), binary.LittleEndian.Uint64(b[8:16])}
+	r.left--
+	return nil
+}
+
+func (m *merger) next() (pair, bool, error) {
+	if len(m.h) == 0 {
+		return pair{}, false, nil
+	}
+	r := m.h[0]
+	p := r.cur
+	if r.left == 0 {
+		heap.Pop(&m.h)
+		return p, true, nil
+	}
+	if err := r.advance(); err != nil {
+		return pair{}, false, err
+	}
+	heap.Fix(&m.h, 0)
+	return p, true, nil
+}
