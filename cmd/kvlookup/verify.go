@@ -1,9 +1,15 @@
 package main
 
 import (
+	"fmt"
+	"io"
+	"sync/atomic"
+	"time"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/kvdict/kvdict/internal/manifest"
+	"github.com/kvdict/kvdict/reader"
 )
 
 const verifyDescription = `Reads the whole dictionary and checks everything: the MANIFEST (magic,
@@ -29,6 +35,15 @@ Run verify after copying a dictionary to a machine, before workers open it:
 opening checks sizes, headers and footers, not every byte, so damage inside
 a file shows up only here (or as a wrong value).
 
+COST: verify walks every key and its value record: about 1 microsecond of
+CPU per key (0.9 us measured on 886k PyPI keys), plus reading the files at
+disk speed if they are not in the page cache. One core checks 20M keys in
+about 20 s and 1.75 billion in about 30 minutes. Partitions are checked in
+parallel on --threads cores (default: all), so a dictionary built with at
+least as many partitions as cores (kvbuild's default) verifies up to that
+many times faster. On a terminal, a progress line on stderr shows the keys
+checked, the rate and an ETA.
+
 Exit status: 0 intact, 2 usage, 3 cannot be opened or corrupt.`
 
 func verifyCommand() *cli.Command {
@@ -37,7 +52,9 @@ func verifyCommand() *cli.Command {
 		Usage:       "check every byte and checksum of a dictionary; exit 3 on any corruption",
 		ArgsUsage:   "DICT",
 		Description: verifyDescription,
-		Flags:       outputFlags(),
+		Flags: append(outputFlags(),
+			&cli.IntFlag{Name: "threads", Aliases: []string{"t"}, Usage: "check `N` partitions at once", DefaultText: "all cores"},
+		),
 		Action: func(c *cli.Context) error {
 			if err := wantArgs(c, "DICT"); err != nil {
 				return err
@@ -52,7 +69,14 @@ func verifyCommand() *cli.Command {
 				return err
 			}
 			defer d.Close()
-			if err := d.Verify(); err != nil {
+			if c.Int("threads") < 0 {
+				return usageErrorf(c, "--threads must not be negative, got %d", c.Int("threads"))
+			}
+			var done atomic.Int64
+			stop := verifyProgress(c.App.ErrWriter, &done, int64(d.Len()))
+			err = d.VerifyWith(&reader.VerifyOptions{Threads: c.Int("threads"), Progress: &done})
+			stop()
+			if err != nil {
 				return dictError(c, path, err)
 			}
 			m := d.Manifest()
@@ -83,4 +107,35 @@ func verifyCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// verifyProgress redraws "verify: done/total keys, rate, ETA" on w every
+// 250 ms while verify runs, if w is a terminal. stop clears the line.
+func verifyProgress(w io.Writer, done *atomic.Int64, total int64) (stop func()) {
+	if !isTerminal(w) || total == 0 {
+		return func() {}
+	}
+	start := time.Now()
+	quit, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				fmt.Fprint(w, "\r\033[K")
+				return
+			case <-t.C:
+				n, el := done.Load(), time.Since(start).Seconds()
+				line := fmt.Sprintf("kvlookup verify: %d/%d keys  %3.0f%%", n, total, 100*float64(n)/float64(total))
+				if n > 0 {
+					rate := float64(n) / el
+					line += fmt.Sprintf("  %.2fM keys/s  ETA %s", rate/1e6, time.Duration(float64(total-n)/rate*float64(time.Second)).Round(time.Second))
+				}
+				fmt.Fprint(w, "\r\033[K"+line)
+			}
+		}
+	}()
+	return func() { close(quit); <-finished }
 }

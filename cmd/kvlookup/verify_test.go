@@ -8,6 +8,9 @@ func TestVerify(t *testing.T) {
 	runGolden(t, "verify", []testCase{
 		{name: "verify, intact", args: []string{"verify", "$DICT"}},
 		{name: "verify, json", args: []string{"verify", "-f", "json", "$DICT"}},
+		{name: "verify, 3 partitions on 2 threads", args: []string{"verify", "$PARTS", "--threads", "2"}},
+		{name: "verify, one thread", args: []string{"verify", "-t", "1", "$PARTS"}},
+		{name: "verify, negative --threads", args: []string{"verify", "-t", "-1", "$PARTS"}},
 		{name: "verify, empty dictionary", args: []string{"verify", "$EMPTY"}},
 		{name: "verify, truncated", args: []string{"verify", "$TRUNCATED"}},
 		{name: "verify, bad magic", args: []string{"verify", "$BADMAGIC"}},
