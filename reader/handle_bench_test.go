@@ -27,9 +27,26 @@ func benchKey(i int) []byte { return fmt.Appendf(nil, "https://example.com/%09d/
 // version 2 that is a copy of it made of hard links (same files, a new
 // directory: what a reload sees as a new version, at no build cost). It
 // returns the store and the keys in a scattered lookup order.
+//
+// KVDICT_BENCH_STORE=DIR keeps the store at DIR between runs (made on
+// first use, never removed: remove it yourself), so that -count=N does
+// not rebuild 10M keys N times.
 func benchStore(b *testing.B, n int) (string, [][]byte) {
 	b.Helper()
+	keys := make([][]byte, 1<<16)
+	for i := range keys {
+		keys[i] = benchKey(int(uint64(i) * 0x9e3779b97f4a7c15 % uint64(n)))
+	}
 	dir := filepath.Join(b.TempDir(), "store")
+	if keep := os.Getenv("KVDICT_BENCH_STORE"); keep != "" {
+		dir = filepath.Join(keep, fmt.Sprintf("keys=%d", n))
+		if _, err := os.Stat(filepath.Join(dir, "v000002.kvd")); err == nil {
+			return dir, keys
+		}
+		if err := os.MkdirAll(keep, 0o755); err != nil {
+			b.Fatal(err)
+		}
+	}
 	p, err := store.Begin(dir, nil)
 	if err != nil {
 		b.Fatal(err)
@@ -57,10 +74,6 @@ func benchStore(b *testing.B, n int) (string, [][]byte) {
 		if err := os.Link(filepath.Join(v1.Path, e.Name()), filepath.Join(v2, e.Name())); err != nil {
 			b.Fatal(err)
 		}
-	}
-	keys := make([][]byte, 1<<16)
-	for i := range keys {
-		keys[i] = benchKey(int(uint64(i) * 0x9e3779b97f4a7c15 % uint64(n)))
 	}
 	return dir, keys
 }
