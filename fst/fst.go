@@ -15,12 +15,9 @@ import (
 // concurrent use by many goroutines. It aliases the bytes given to [Load].
 type FST struct {
 	file *frame.File
-	v    *vellum.FST
+	v    *vellum.FST // iterators and MaxKey; Get walks the bytes itself
 	size int
-	// readers holds *vellum.Reader: each has a preallocated decoder state,
-	// which makes Get allocation-free, but must not be shared between
-	// goroutines (couchbase/vellum#23). The pool hands one to each caller.
-	readers sync.Pool
+	root int // root state address, from vellum's footer (checkBody checked it)
 }
 
 // Load opens an FST file held in data, typically an mmap of the whole
@@ -53,12 +50,7 @@ func Load(data []byte) (f *FST, err error) {
 	if v.Len() < 0 || uint64(v.Len()) != file.Footer.Count {
 		return nil, corruptf("vellum counts %d keys, frame footer %d", v.Len(), file.Footer.Count)
 	}
-	f = &FST{file: file, v: v, size: len(data)}
-	f.readers.New = func() any {
-		r, _ := v.Reader() // never fails
-		return r
-	}
-	return f, nil
+	return &FST{file: file, v: v, size: len(data), root: walkRoot(file.Body)}, nil
 }
 
 // Len returns the number of keys.
@@ -78,30 +70,16 @@ func (f *FST) Footer() frame.Footer { return f.file.Footer }
 // an error (wrapping [ErrCorrupt]) means the file is damaged. A damaged
 // file may also give wrong answers without an error: only [FST.Verify]
 // (its CRC) detects all damage.
+//
+// Get does not call vellum: it walks vellum's state bytes itself
+// (walker.go), with every address and size checked, in at most
+// len(key)+1 steps. Its answers are vellum's (the tests compare both on
+// millions of keys).
 func (f *FST) Get(key []byte) (val uint64, ok bool, err error) {
 	if len(key) > MaxKeyLen {
 		return 0, false, nil // never stored
 	}
-	r := f.readers.Get().(*vellum.Reader)
-	val, ok, err = get(r, key)
-	f.readers.Put(r) // its state is reset by the next use, even after a panic
-	return val, ok, err
-}
-
-// get is Get on one reader. The key is not put in the error: naming it
-// would make every caller's key escape to the heap.
-func get(r *vellum.Reader, key []byte) (val uint64, ok bool, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			val, ok, err = 0, false, panicError("get", p)
-		}
-	}()
-	val, ok, err = r.Get(key)
-	if err != nil {
-		// vellum's only lookup errors are bad addresses in the data.
-		return 0, false, corruptf("get: vellum: %v", err)
-	}
-	return val, ok, nil
+	return walkGet(f.file.Body, f.root, key)
 }
 
 // Verify checks the whole file: the body CRC-32C, then a walk over every

@@ -1,0 +1,193 @@
+package fst
+
+import "encoding/binary"
+
+// This file is kvdict's own lookup over vellum v1 bytes: [FST.Get] walks
+// the states directly instead of calling vellum's Reader.Get. The state
+// encoding it reads is specified in format.go ("vellum v1 states").
+//
+// Why not vellum's Get: for every key byte vellum goes through two
+// interface calls, zeroes a 150-byte state struct, decodes every field of
+// the state (also those the lookup never reads), reads packed integers one
+// byte at a time, and trusts every address and size in the data (a damaged
+// file panics it, which Get had to recover). The walker keeps the state in
+// local variables, reads a packed integer with one 8-byte load and a mask,
+// checks every address and size before use, and needs no per-goroutine
+// state, so it is safe for concurrent use without a pool and never
+// allocates.
+//
+// Termination: the walk takes at most one transition per key byte, and
+// the final-state check reads one more state, so it always ends after
+// len(key)+1 states, whatever the bytes say.
+
+// Bits of a state's top byte (format.go, "vellum v1 states").
+const (
+	stateOneTrans = 0x80 // set: a one-transition state
+	stateNext     = 0x40 // one-transition state: the target is the state just below
+	stateFinal    = 0x40 // several-transition state: the state is final
+	stateLow6     = 0x3f // common-input code, or transition count
+)
+
+// commonInputs maps the 6-bit code c (1..63) of a one-transition state's
+// top byte to its input byte, commonInputs[c-1]; code 0 means the input
+// byte follows, below the top byte. It is vellum's fixed table (vellum
+// common.go), ordered by frequency in its authors' sample data: changing
+// a byte here misreads every FST. TestWalker_EveryInputByte pins it
+// against vellum.
+const commonInputs = "te/oasripcnw.hlm-du012g=:bf3y5&_4v9678k%?xCDASFIBEjPTzRNM+LOqHG"
+
+// walkLow is the lowest body offset a state byte may occupy: the vellum
+// header comes first. Address 0 is the empty final state, which has no
+// bytes; address 1 is vellum's "no state" marker and never a target.
+const walkLow = vellumHeaderLen
+
+// packed reads the n-byte (0..8) little-endian integer at body[p:p+n]
+// with one 8-byte load. The caller guarantees p+8 <= len(body), which
+// holds for every p inside a state: the 16-byte vellum footer follows the
+// last state.
+func packed(body []byte, p, n int) uint64 {
+	v := binary.LittleEndian.Uint64(body[p : p+8])
+	return v & (1<<(8*uint(n)) - 1) // n == 8: 1<<64 is 0 in Go, the mask is all ones
+}
+
+// walkGet looks key up in body, a vellum v1 FST whose header and footer
+// Load has checked, starting at the root state root. It returns the sum
+// of the outputs along the key's path plus the final output, and whether
+// the key is present. It reads only body, checks every address and size
+// against it, and returns an error wrapping [ErrCorrupt] (never panics)
+// on bytes no vellum builder writes. It does not allocate unless it
+// returns an error.
+func walkGet(body []byte, root int, key []byte) (uint64, bool, error) {
+	// States occupy body offsets [walkLow, high): the footer follows them.
+	high := len(body) - vellumFooterLen
+	var total uint64
+	addr := root
+	for i := 0; ; i++ {
+		if addr == 0 {
+			// The empty final state: no transitions, final output 0.
+			if i == len(key) {
+				return total, true, nil
+			}
+			return 0, false, nil
+		}
+		if addr < walkLow || addr >= high {
+			return 0, false, walkCorrupt(addr, "address outside the states")
+		}
+		top := body[addr]
+		if top&stateOneTrans != 0 {
+			// One transition, never final.
+			if i == len(key) {
+				return 0, false, nil
+			}
+			bottom := addr
+			in := top & stateLow6
+			if in == 0 {
+				bottom--
+				in = body[bottom] // bottom >= walkLow-1: in range
+			} else {
+				in = commonInputs[in-1]
+			}
+			if in != key[i] {
+				return 0, false, nil
+			}
+			if top&stateNext != 0 {
+				addr = bottom - 1 // output 0
+				continue
+			}
+			pack := body[bottom-1] // bottom-1 >= walkLow-2: in range
+			ts, os := int(pack>>4), int(pack&0x0f)
+			if ts > 8 || os > 8 {
+				return 0, false, walkCorrupt(addr, "packed size over 8 bytes")
+			}
+			bottom -= 1 + ts + os
+			if bottom < walkLow {
+				return 0, false, walkCorrupt(addr, "state runs into the header")
+			}
+			total += packed(body, bottom, os)
+			delta := packed(body, bottom+os, ts)
+			if delta == 0 {
+				addr = 0
+			} else if delta > uint64(bottom) {
+				return 0, false, walkCorrupt(addr, "transition address below 0")
+			} else {
+				addr = bottom - int(delta)
+			}
+			continue
+		}
+
+		// Several transitions (or none), maybe final.
+		bottom := addr - 1
+		n := int(top & stateLow6)
+		if n == 0 {
+			n = int(body[bottom]) // bottom >= walkLow-1: in range
+			if n == 1 {
+				n = 256 // 1 fits the top byte, so it stands for 256 here
+			}
+			bottom--
+		}
+		pack := body[bottom] // bottom >= walkLow-2: in range
+		ts, os := int(pack>>4), int(pack&0x0f)
+		if ts > 8 || os > 8 {
+			return 0, false, walkCorrupt(addr, "packed size over 8 bytes")
+		}
+		inputs := bottom - n   // lowest input byte
+		dests := inputs - n*ts // lowest address delta
+		outs := dests - n*os   // lowest transition output
+		bottom = outs          // lowest byte of the state
+		final := top&stateFinal != 0
+		if final && os > 0 {
+			bottom -= os // the final output
+		}
+		if bottom < walkLow {
+			return 0, false, walkCorrupt(addr, "state runs into the header")
+		}
+		if i == len(key) {
+			if !final {
+				return 0, false, nil
+			}
+			return total + packed(body, bottom, os), true, nil
+		}
+		// The inputs are stored in reverse transition order; the position
+		// found indexes the deltas and outputs, stored in the same order.
+		// Like vellum (bytes.IndexByte), take the lowest position if a
+		// damaged state repeats a byte.
+		c := key[i]
+		pos := -1
+		for j, b := range body[inputs : inputs+n] {
+			if b == c {
+				pos = j
+				break
+			}
+		}
+		if pos < 0 {
+			return 0, false, nil
+		}
+		total += packed(body, outs+pos*os, os)
+		delta := packed(body, dests+pos*ts, ts)
+		if delta == 0 {
+			addr = 0
+		} else if delta > uint64(bottom) {
+			return 0, false, walkCorrupt(addr, "transition address below 0")
+		} else {
+			addr = bottom - int(delta)
+		}
+	}
+}
+
+// walkCorrupt is the error of a lookup that met bytes no vellum builder
+// writes. It is kept out of line so that the lookup itself does not
+// allocate: the key is not named, which would make every key escape.
+//
+//go:noinline
+func walkCorrupt(addr int, why string) error {
+	return corruptf("get: state at body offset %d: %s", addr, why)
+}
+
+// Compile-time check that the common-input table has its 63 entries.
+var _ = [1]struct{}{}[len(commonInputs)-63]
+
+// walkRoot returns the root address from body's vellum footer, which
+// checkBody has validated.
+func walkRoot(body []byte) int {
+	return int(binary.LittleEndian.Uint64(body[len(body)-8:]))
+}
