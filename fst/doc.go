@@ -27,11 +27,15 @@
 //   - Framing: magic, version, key count and CRC-32C (package
 //     internal/frame); [FST.Verify] checks the CRC and walks every key.
 //   - Safety on damaged files: vellum trusts every address in its data and
-//     panics on a bad one. Every entry point here recovers those panics
-//     and returns an error wrapping [ErrCorrupt]; iterators also bound their
-//     work (see [Iterator]) so that no damaged file makes them run forever.
-//   - Allocation-free concurrent lookups: [FST.Get] takes a vellum.Reader
-//     from a sync.Pool (vellum's own FST.Get allocates 160 B per call).
+//     panics on a bad one. Get never calls it; every other entry point
+//     recovers those panics and returns an error wrapping [ErrCorrupt];
+//     iterators also bound their work (see [Iterator]) so that no damaged
+//     file makes them run forever.
+//   - Faster, allocation-free concurrent lookups: [FST.Get] does not call
+//     vellum. It walks vellum's state bytes itself (walker.go; the encoding
+//     is specified in format.go), checking every address and size, with no
+//     per-goroutine state (vellum's own FST.Get allocates 160 B per call,
+//     and its Reader may not be shared between goroutines).
 //   - A pull [Iterator] that ends with Next returning false, instead of
 //     vellum's ErrIteratorDone sentinel.
 //

@@ -3,7 +3,6 @@ package fst
 import (
 	"bytes"
 	"fmt"
-	"sync"
 
 	"github.com/blevesearch/vellum"
 	"github.com/blevesearch/vellum/regexp"
