@@ -11,7 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/blevesearch/vellum"
+
 	"github.com/kvdict/kvdict/fst"
+	"github.com/kvdict/kvdict/internal/frame"
 )
 
 // benchN is the number of keys of the benchmark sets.
@@ -224,4 +227,89 @@ func BenchmarkScan(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(kvs))*float64(b.N)/time.Since(start).Seconds(), "keys/s")
+}
+
+// benchFiles holds the FST file of each benchmark set, built once per
+// process with the default options.
+var benchFiles = sync.OnceValue(func() map[string][]byte {
+	files := map[string][]byte{}
+	for name, kvs := range benchSets() {
+		var buf bytes.Buffer
+		fb, _ := fst.NewBuilder(&buf, nil)
+		for _, e := range kvs {
+			fb.Add(e.k, e.v)
+		}
+		if _, err := fb.Close(); err != nil {
+			panic(err)
+		}
+		files[name] = buf.Bytes()
+	}
+	return files
+})
+
+// BenchmarkGetVsVellum compares FST.Get (kvdict's own walk over vellum's
+// bytes, walker.go) with vellum's Reader.Get on the very same bytes: warm
+// lookups on one goroutine, keys in random order, hits (every key of the
+// set) and misses (each key with its last byte changed). Both must show
+// 0 allocs/op. Issue 8's target: walker ≥ 1.5× vellum's rate.
+// Run: flock /work/bench.lock go test -run '^$' -bench GetVsVellum -count 5 ./fst/
+func BenchmarkGetVsVellum(b *testing.B) {
+	for _, set := range []string{"url", "random"} {
+		kvs, file := benchSets()[set], benchFiles()[set]
+		f, err := fst.Load(file)
+		if err != nil {
+			b.Fatal(err)
+		}
+		v, err := vellum.Load(file[frame.HeaderLen : len(file)-frame.FooterLen])
+		if err != nil {
+			b.Fatal(err)
+		}
+		vr, err := v.Reader()
+		if err != nil {
+			b.Fatal(err)
+		}
+		perm := rand.New(rand.NewPCG(4, 4)).Perm(len(kvs))
+		keys := make([][]byte, len(kvs))
+		misses := make([][]byte, len(kvs))
+		for i, p := range perm {
+			keys[i] = kvs[p].k
+			m := bytes.Clone(kvs[p].k)
+			m[len(m)-1] ^= 0x80 // not a URL or hex byte: always absent
+			misses[i] = m
+		}
+		impls := []struct {
+			name string
+			get  func([]byte) (uint64, bool, error)
+		}{
+			{"walker", f.Get},
+			{"vellum", vr.Get},
+		}
+		for _, lookup := range []string{"hit", "miss"} {
+			probes := keys
+			if lookup == "miss" {
+				probes = misses
+			}
+			for _, impl := range impls {
+				b.Run(fmt.Sprintf("keys=%s/lookup=%s/impl=%s", set, lookup, impl.name), func(b *testing.B) {
+					b.ReportAllocs()
+					i, found := 0, 0
+					start := time.Now()
+					for b.Loop() {
+						if _, ok, err := impl.get(probes[i]); err != nil {
+							b.Fatal(err)
+						} else if ok {
+							found++
+						}
+						if i++; i == len(probes) {
+							i = 0
+						}
+					}
+					b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "keys/s")
+					if want := lookup == "hit"; (found == b.N) != want || (found == 0) == want {
+						b.Fatalf("%d of %d %ss found", found, b.N, lookup)
+					}
+				})
+			}
+		}
+	}
 }

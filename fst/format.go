@@ -29,7 +29,7 @@ import (
 //
 // States follow, each written after the states it points to (so every
 // transition points to a lower address), addressed by body offset of
-// their last byte. vellum's docs/format.md describes their encoding.
+// their last byte. "vellum v1 states" below specifies their encoding.
 //
 // vellum footer, the last 16 bytes of the body:
 //
@@ -71,6 +71,84 @@ import (
 //
 // Outputs add up along the path: cat = 5+0+0+0, cats = 5 + (2^40-5), dog
 // = 2. TestGolden pins these exact bytes.
+//
+// # vellum v1 states
+//
+// This is vellum v1.2.1's encoding (its encoder_v1.go and decoder_v1.go;
+// its docs/format.md is less exact), as [FST.Get] decodes it (walker.go).
+//
+// Addresses. A state's address is the body offset of its top byte, its
+// highest byte; its other fields lie below the top byte and are read
+// downwards. Its bottom is the offset of its lowest byte. Every state lies
+// within body offsets [16, BodyLen-16). Two addresses are not offsets:
+// 0 is the final state with no transitions and final output 0, which
+// vellum never writes out (any state equal to it gets address 0), and 1
+// is vellum's "no state", never a transition target.
+//
+// Packed integers are little-endian, in a width of 0 to 8 bytes chosen
+// per state: the fewest bytes that hold the largest value of that kind in
+// the state (vellum writes at least 1 byte for an address delta). A width
+// of 0 stores nothing and means 0. The widths sit in the pack byte:
+//
+//	pack byte: T<<4 | O    T = address delta width, O = output width (0..8;
+//	                       9..15 are never written: ErrCorrupt)
+//
+// A transition's target t is stored as the delta bottom - t, against the
+// bottom of the state holding the transition; delta 0 means address 0.
+// Targets are below the bottom, so a walk always moves down the body.
+//
+// Top byte:
+//
+//	bit 7     1: one transition (never final); 0: any number, maybe final
+//	one transition:
+//	  bit 6   1 ("next"): the target is the state just below (bottom - 1),
+//	          the output is 0, and no pack, delta or output is stored
+//	  0:5     c: the input byte is commonInputs[c-1] for c in 1..63 (the
+//	          63 bytes vellum found most frequent: "te/oasrip..."), or, for
+//	          c = 0, the byte just below the top byte
+//	several transitions:
+//	  bit 6   1: the state is final
+//	  0:5     n, the number of transitions, 1..63; 0: it is in the count
+//	          byte just below the top byte, where 1 means 256 (1 itself
+//	          always fits in the top byte) and 0 and 64..255 mean themselves
+//
+// Layouts, lowest byte first (O bytes for an output, T for a delta):
+//
+//	one transition, "next":   [input if c = 0] [top]
+//	one transition:           [output, O] [delta, T] [pack] [input if c = 0] [top]
+//	several transitions:      [final output, O: if final and O > 0]
+//	                          [outputs, n×O] [deltas, n×T] [inputs, n]
+//	                          [pack] [count if n = 0 in top] [top]
+//
+// In a several-transition state the inputs, deltas and outputs are in
+// reverse transition order: the lowest offset holds the largest input
+// byte. Input i in memory order goes with delta i and output i. O is 0
+// when the final output and every transition output are 0; otherwise it
+// is the width of the largest of them, and the final output (when final)
+// is stored even if 0.
+//
+// Which form vellum writes (encodeState): a final state with no
+// transitions and final output 0 is not written (address 0); a non-final
+// state with exactly one transition uses the one-transition form, with
+// "next" when its output is 0 and its target is the state written just
+// before it; every other state (final, or 0 or 2..256 transitions) uses
+// the several-transition form. The empty FST's root is a several-
+// transition state with no transitions (bytes 00 00 00: pack, count,
+// top); an FST holding only the empty key has root 0 when its value is 0.
+//
+// Lookup. Start at the root (vellum footer). For each key byte, find the
+// transition with that input; none: the key is absent. Add its output and
+// move to its target. After the last byte the state must be final
+// (address 0, or several transitions with bit 6 set); add its final
+// output. The key's value is the sum, modulo 2^64: vellum's builder moves
+// the common part (the minimum) of the values below a state onto the
+// transition into it, so values need not be monotone and any uint64
+// round-trips.
+//
+// Damage the walker refuses with ErrCorrupt (vellum itself checks only
+// 16 <= address <= BodyLen, and panics or answers wrongly on the rest):
+// an address other than 0 outside [16, BodyLen-16), a width over 8, a
+// state whose fields reach below offset 16, or a delta above the bottom.
 
 // Magic is the first (and last) 8 bytes of every FST file.
 const Magic = "kvdFST\x00\x00"
