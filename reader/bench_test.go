@@ -12,6 +12,7 @@ import (
 
 	"github.com/kvdict/kvdict/builder"
 	"github.com/kvdict/kvdict/fst"
+	"github.com/kvdict/kvdict/hashindex"
 	"github.com/kvdict/kvdict/internal/frame"
 	"github.com/kvdict/kvdict/internal/testutil"
 	"github.com/kvdict/kvdict/reader"
@@ -26,6 +27,7 @@ var (
 )
 
 type benchDict struct {
+	hash     bool // built with a hash index
 	path     string
 	sample   [][]byte // existing keys, in random order
 	rawBytes int64    // bytes of the equivalent TSV input
@@ -33,13 +35,18 @@ type benchDict struct {
 
 var benchDicts = map[string]*benchDict{}
 
-func getBenchDict(b *testing.B, shape string) *benchDict {
+func getBenchDict(b *testing.B, shape string, hash bool) *benchDict {
 	name := fmt.Sprintf("%s-%d", shape, *benchKeys)
+	var opts *builder.Options
+	if hash {
+		name += "-hix"
+		opts = &builder.Options{HashIndex: &hashindex.WriterOptions{}}
+	}
 	if bd := benchDicts[name]; bd != nil {
 		return bd
 	}
 	keys := testutil.SortedKeys(shape, *benchKeys, 1)
-	bd := &benchDict{path: filepath.Join(*benchDir, name+".kvd")}
+	bd := &benchDict{path: filepath.Join(*benchDir, name+".kvd"), hash: hash}
 	var val []byte
 	for i, k := range keys {
 		val = testutil.Value(val[:0], i)
@@ -48,7 +55,7 @@ func getBenchDict(b *testing.B, shape string) *benchDict {
 	if _, err := os.Stat(bd.path); err != nil {
 		os.MkdirAll(*benchDir, 0o755)
 		start := time.Now()
-		bu, err := builder.Create(bd.path, nil)
+		bu, err := builder.Create(bd.path, opts)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -79,10 +86,23 @@ func openBench(b *testing.B, bd *benchDict) *reader.Dict {
 	return d
 }
 
+// shapes runs f on each key shape, with the FST only and with a hash
+// index (index=fst, index=hash).
 func shapes(b *testing.B, f func(b *testing.B, bd *benchDict)) {
 	for _, shape := range []string{"url", "random"} {
+		for _, hash := range []bool{false, true} {
+			b.Run(fmt.Sprintf("keys=%s/n=%d/index=%s", shape, *benchKeys, map[bool]string{false: "fst", true: "hash"}[hash]), func(b *testing.B) {
+				f(b, getBenchDict(b, shape, hash))
+			})
+		}
+	}
+}
+
+// fstShapes runs f on each key shape's FST-only dictionary.
+func fstShapes(b *testing.B, f func(b *testing.B, bd *benchDict)) {
+	for _, shape := range []string{"url", "random"} {
 		b.Run(fmt.Sprintf("keys=%s/n=%d", shape, *benchKeys), func(b *testing.B) {
-			f(b, getBenchDict(b, shape))
+			f(b, getBenchDict(b, shape, false))
 		})
 	}
 }
@@ -142,6 +162,40 @@ func BenchmarkGetMiss(b *testing.B) {
 	})
 }
 
+// BenchmarkGetBatch measures GetBatch over batches of 256 existing keys in
+// random order, one goroutine per -cpu; ns/op is per key.
+func BenchmarkGetBatch(b *testing.B) {
+	shapes(b, func(b *testing.B, bd *benchDict) {
+		d := openBench(b, bd)
+		defer d.Close()
+		for _, k := range bd.sample {
+			d.Get(k)
+		}
+		const n = 256
+		b.ReportAllocs()
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			vals, found := make([][]byte, n), make([]bool, n)
+			i := rand.IntN(len(bd.sample)-n) &^ (n - 1)
+			for {
+				keys := bd.sample[i : i+n]
+				for range n {
+					if !pb.Next() {
+						return
+					}
+				}
+				if err := d.GetBatch(keys, vals, found); err != nil {
+					b.Error(err)
+					return
+				}
+				if i += n; i+n > len(bd.sample) {
+					i = 0
+				}
+			}
+		})
+	})
+}
+
 // BenchmarkScan measures a full scan of keys and values in key order.
 func BenchmarkScan(b *testing.B) {
 	shapes(b, func(b *testing.B, bd *benchDict) {
@@ -184,6 +238,7 @@ func BenchmarkOpen(b *testing.B) {
 		b.ReportMetric(float64(st.Bytes())/float64(st.Keys), "B/key")
 		b.ReportMetric(float64(bd.rawBytes)/float64(st.Keys), "tsvB/key")
 		b.ReportMetric(float64(st.FSTBytes)/float64(st.Keys), "fstB/key")
+		b.ReportMetric(float64(st.HashIndexBytes)/float64(st.Keys), "hixB/key")
 	})
 }
 
@@ -193,7 +248,7 @@ func BenchmarkOpen(b *testing.B) {
 // only, with no value read. The reference, 0.56 M lookups/s on 10M
 // URL-like keys, is vellum's FST.Get, which is slower still (it allocates).
 func BenchmarkVellumGet(b *testing.B) {
-	shapes(b, func(b *testing.B, bd *benchDict) {
+	fstShapes(b, func(b *testing.B, bd *benchDict) {
 		m := openBench(b, bd).Manifest()
 		data, err := os.ReadFile(filepath.Join(bd.path, m.Partitions[0].FST.Name))
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/urfave/cli/v2"
 
@@ -36,8 +37,9 @@ in place, so output and input line up one to one:
    tsv:  the key alone, with no TAB ("key<TAB>" is a key whose value is
          empty, "key" is an absent key): awk -F'\t' 'NF == 1' finds them
    json: {"key":"k","value":null}
-Batch mode does not allocate per key and runs at millions of keys per
-second. Output is buffered, and flushed whenever no more input is waiting:
+Batch mode looks keys up in batches of up to 4096 (reader's GetBatch,
+which overlaps the memory loads of many keys; large batches on two cores),
+does not allocate per key and runs at millions of keys per second. Output is buffered, and flushed whenever no more input is waiting:
 a co-process that writes one key and waits gets its answer at once, while
 bulk input still goes out in large writes.
 
@@ -122,70 +124,114 @@ func runGet(c *cli.Context) error {
 // through a slower path.
 const inBufSize = 64 << 10
 
-// getBatch looks up the keys read from stdin, one per line. The line is
-// passed straight from the bufio buffer to the zero-copy Get, and the
-// value straight from the mapping to the output buffer: no allocation per
-// key.
+// Batch mode gathers up to batchKeys keys (or batchBytes of them) before
+// looking them up together with Dict.GetBatch; a batch of at least
+// splitBatch keys is split in two halves looked up on two goroutines.
+const (
+	batchKeys  = 4096
+	batchBytes = 1 << 20
+	splitBatch = 512
+)
+
+// getBatch looks up the keys read from stdin, one per line. Keys are
+// gathered into batches (copied into one reused buffer), looked up with
+// Dict.GetBatch, whose interleaved loads overlap the cache misses of many
+// keys, on two cores for large batches, and printed in input order. Values
+// go straight from the mapping to the output buffer: no allocation per
+// key. A batch ends early when no more input is waiting, so a co-process
+// writing one key at a time still gets each answer at once.
 func getBatch(c *cli.Context, d *reader.Dict, p *printer, showMissing bool) error {
 	in := bufio.NewReaderSize(c.App.Reader, inBufSize)
-	var long, unesc []byte // a line longer than inBufSize; the unescaped key
-	var total, notFound int
-	for {
-		line, rerr := in.ReadSlice('\n')
-		if rerr == bufio.ErrBufferFull {
-			long = append(long[:0], line...)
-			for rerr == bufio.ErrBufferFull {
-				line, rerr = in.ReadSlice('\n')
-				long = append(long, line...)
+	var (
+		unesc   []byte // the unescaped key
+		arena   []byte // this batch's keys, back to back
+		ends    []int  // end of each key in arena
+		keys    [][]byte
+		vals    [][]byte
+		found   []bool
+		total   int
+		missing int
+	)
+	for eof := false; !eof; {
+		arena, ends = arena[:0], ends[:0]
+		for len(ends) < batchKeys && len(arena) < batchBytes {
+			line, rerr := in.ReadSlice('\n')
+			if len(line) == 0 && rerr == io.EOF {
+				eof = true
+				break
 			}
-			line = long
+			arena = append(arena, line...)
+			for rerr == bufio.ErrBufferFull { // a line longer than the buffer
+				line, rerr = in.ReadSlice('\n')
+				arena = append(arena, line...)
+			}
+			if rerr != nil && rerr != io.EOF {
+				p.flush()
+				return ioError(c, "reading stdin", rerr)
+			}
+			start := 0
+			if len(ends) > 0 {
+				start = ends[len(ends)-1]
+			}
+			k := arena[start:]
+			if n := len(k); n > 0 && k[n-1] == '\n' {
+				k = k[:n-1]
+				if n := len(k); n > 0 && k[n-1] == '\r' {
+					k = k[:n-1]
+				}
+			}
+			if p.escape {
+				unesc = escape.Lenient(unesc[:0], k)
+				k = unesc
+			}
+			arena = append(arena[:start], k...) // k may alias unesc or arena[start:]
+			ends = append(ends, len(arena))
+			if rerr == io.EOF {
+				eof = true
+				break
+			}
+			if in.Buffered() == 0 {
+				break // the next read may block: answer what we have
+			}
 		}
-		if rerr != nil && rerr != io.EOF {
-			p.flush()
-			return ioError(c, "reading stdin", rerr)
-		}
-		if len(line) == 0 && rerr == io.EOF {
+		if len(ends) == 0 {
 			break
 		}
-		k := line
-		if n := len(k); n > 0 && k[n-1] == '\n' {
-			k = k[:n-1]
-			if n := len(k); n > 0 && k[n-1] == '\r' {
-				k = k[:n-1]
+		keys = keys[:0]
+		for i, e := range ends {
+			start := 0
+			if i > 0 {
+				start = ends[i-1]
 			}
+			keys = append(keys, arena[start:e:e])
 		}
-		if p.escape {
-			unesc = escape.Lenient(unesc[:0], k)
-			k = unesc
+		if cap(vals) < len(keys) {
+			vals, found = make([][]byte, batchKeys), make([]bool, batchKeys)
 		}
-		total++
-		v, err := d.Get(k)
-		switch {
-		case err == nil:
-			err = p.pair(k, v)
-		case errors.Is(err, reader.ErrNotFound):
-			notFound++
-			err = nil
-			if showMissing {
-				err = p.missing(k)
-			}
-		default:
+		vals, found = vals[:len(keys)], found[:len(keys)]
+		if err := lookupBatch(d, keys, vals, found); err != nil {
 			p.flush()
 			return dictError(c, c.Args().First(), err)
 		}
-		if err != nil {
-			return ioError(c, "writing output", err)
+		for i, k := range keys {
+			var err error
+			if found[i] {
+				err = p.pair(k, vals[i])
+			} else {
+				missing++
+				if showMissing {
+					err = p.missing(k)
+				}
+			}
+			if err != nil {
+				return ioError(c, "writing output", err)
+			}
 		}
-		if total%checkInterval == 0 && c.Context.Err() != nil {
+		total += len(keys)
+		if c.Context.Err() != nil {
 			p.flush()
 			return c.Context.Err()
 		}
-		if rerr == io.EOF {
-			break
-		}
-		// Nothing more buffered: the next read may block, so send what we
-		// have. A co-process writing one key at a time gets each answer at
-		// once; bulk input still gets one write per filled input buffer.
 		if in.Buffered() == 0 {
 			if err := p.flush(); err != nil {
 				return ioError(c, "writing output", err)
@@ -195,8 +241,22 @@ func getBatch(c *cli.Context, d *reader.Dict, p *printer, showMissing bool) erro
 	if err := p.flush(); err != nil {
 		return ioError(c, "writing output", err)
 	}
-	if notFound > 0 {
-		return &exitError{code: exitNotFound, cmd: "get", msg: fmt.Sprintf("%d of %d keys not found", notFound, total)}
+	if missing > 0 {
+		return &exitError{code: exitNotFound, cmd: "get", msg: fmt.Sprintf("%d of %d keys not found", missing, total)}
 	}
 	return nil
+}
+
+// lookupBatch runs GetBatch, on two goroutines when the batch is large.
+func lookupBatch(d *reader.Dict, keys, vals [][]byte, found []bool) error {
+	if len(keys) < splitBatch {
+		return d.GetBatch(keys, vals, found)
+	}
+	h := len(keys) / 2
+	var wg sync.WaitGroup
+	var err2 error
+	wg.Go(func() { err2 = d.GetBatch(keys[h:], vals[h:], found[h:]) })
+	err1 := d.GetBatch(keys[:h], vals[:h], found[:h])
+	wg.Wait()
+	return errors.Join(err1, err2)
 }
