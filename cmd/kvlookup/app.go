@@ -158,6 +158,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			sampleCommand(),
 			infoCommand(),
 			verifyCommand(),
+			warmCommand(),
 			versionsCommand(),
 			gcCommand(),
 			completionCommand(),
@@ -170,7 +171,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			if c.NArg() > 0 {
 				return usageErrorf(c, "unknown command %q", c.Args().First())
 			}
-			return usageErrorf(c, "missing command: get, prefix, range, regex, fuzzy, dump, count, sample, info, verify, versions, gc or completion")
+			return usageErrorf(c, "missing command: get, prefix, range, regex, fuzzy, dump, count, sample, info, verify, warm, versions, gc or completion")
 		},
 	}
 }
