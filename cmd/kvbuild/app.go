@@ -88,6 +88,11 @@ MEMORY, THREADS AND TEMPORARY FILES
    cannot clean up: each temporary directory records its owner (host, boot,
    PID and start time), and every build removes those of dead builds beside
    DICT and in --tmp-dir, saying how much it freed.
+   At the start kvbuild compares the free space of --tmp-dir and of DICT's
+   file system with what the build will probably need (runs: about the
+   input size, when it is over a quarter of --memory; the dictionary: up to the
+   input size; .gz/.zst input counted 4x) and warns with the numbers, even
+   under --quiet, rather than failing with "disk full" at the end.
    --threads (default: all cores) workers parse and sort, and the dictionary
    is written as --threads key-range partitions built in parallel.
    --sorted skips the sort for input already in byte order (LC_ALL=C sort);
@@ -310,6 +315,7 @@ func action(c *cli.Context, stdin io.Reader, stderr io.Writer) error {
 		bopts.Build["registry"] = strconv.Itoa(r)
 	}
 	removeLeftovers(stderr, c.Bool("quiet"), leftoverDirs(out, tmpDir, c.Bool("publish"))...)
+	checkSpace(stderr, c.Args().Slice(), out, tmpDir, mem, c.Bool("sorted"))
 	prevLink := readLink(out)
 	tg, err := openTarget(out, c.Bool("publish"), bopts)
 	if err != nil {
