@@ -83,11 +83,11 @@ func checkSpace(stderr io.Writer, inputs []string, out, tmpDir string, memory in
 	dict := input
 	outDir := filepath.Dir(filepath.Clean(out))
 	type place struct {
-		dir        string
-		need       int64
-		what       string
-		free       int64
-		runs       bool
+		dir  string
+		need int64
+		what string
+		free int64
+		runs bool
 	}
 	var places []*place
 	byFS := map[uint64]*place{}
