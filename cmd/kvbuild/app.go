@@ -48,10 +48,15 @@ INPUT RULES
    - A line with no TAB, or with a key longer than 65535 bytes, is an error
      naming FILE:LINE and the reason, and nothing is written. With
      --skip-invalid such lines are skipped, counted, and the first few are
-     listed at the end.
+     listed at the end. With --bare-keys a line with no TAB is a key with an
+     empty value: a set of keys, or counts with --duplicates count.
+   - --skip-header N skips the first N lines of every INPUT (a header row).
    - INPUT is a file path, or - for standard input. Files compressed with
      gzip or zstd are decompressed transparently (recognised by their first
-     bytes, whatever their names).
+     bytes, whatever their names). xz, bzip2, lz4 and zip input is
+     recognised and refused (exit 3) with the command to decompress it.
+   - A file that starts with a UTF-8 byte order mark (EF BB BF, written by
+     some Windows tools) gets a warning: the mark is part of its first key.
    - --unescape decodes \t \n \r and \\ in keys and values (for data whose
      values hold TABs or newlines); any other backslash sequence is an error
      naming FILE:LINE.
@@ -208,6 +213,8 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			&cli.StringFlag{Name: "separator", Value: ",", Usage: "`SEP` for --duplicates concat (\\t \\n \\r \\\\ decoded)"},
 			&cli.BoolFlag{Name: "unescape", Usage: "decode \\t \\n \\r \\\\ in keys and values"},
 			&cli.BoolFlag{Name: "skip-invalid", Usage: "skip invalid lines (reported at the end) instead of failing"},
+			&cli.BoolFlag{Name: "bare-keys", Usage: "a line without a TAB is a key with an empty value (sets; counting with --duplicates count)"},
+			&cli.IntFlag{Name: "skip-header", Usage: "skip the first `N` lines of every INPUT (header rows)"},
 			&cli.BoolFlag{Name: "hash-index", Value: defaultHashIndex, Usage: "store keys with their values and build a hash index per partition: Get in about two cache misses instead of an FST walk, for about 10 bytes per key plus the key's length (--hash-index=false: FST lookups only, the smaller dictionary)"},
 			&cli.IntFlag{Name: "registry", Value: -1, Usage: "vellum registry `ROWS` (suffix sharing): -1 = off, the fastest build; 0 = the fst package default (10000); bigger = a slightly smaller FST, a much slower build"},
 			&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile (development)"},
@@ -340,6 +347,8 @@ func action(c *cli.Context, stdin io.Reader, stderr io.Writer) error {
 		Unescape:    c.Bool("unescape"),
 		SkipInvalid: c.Bool("skip-invalid"),
 		Progress:    prog,
+		KeyOnly:     c.Bool("bare-keys"),
+		SkipHeader:  c.Int("skip-header"),
 
 		PartitionReserve: reserve,
 	})
@@ -349,6 +358,9 @@ func action(c *cli.Context, stdin io.Reader, stderr io.Writer) error {
 	bar.stop()
 	if err != nil {
 		return classify(c.Context, err)
+	}
+	for _, name := range st.BOMInputs { // even under --quiet: the first key is probably wrong
+		fmt.Fprintf(stderr, "kvbuild: warning: %s starts with a UTF-8 byte order mark (EF BB BF): it is part of its first key; remove it (sed -i '1s/^\xEF\xBB\xBF//' FILE) and rebuild if that is not intended\n", name)
 	}
 	if !quiet {
 		fmt.Fprintln(stderr, summary(tg.path, st, time.Since(start)))
@@ -455,9 +467,14 @@ func unescapeArg(s string) ([]byte, bool) {
 func summary(out string, st *extsort.Stats, d time.Duration) string {
 	size := dirSize(out)
 	rate := float64(st.Keys) / d.Seconds()
-	return fmt.Sprintf("kvbuild: wrote %s: %d keys from %d lines (%d duplicates resolved, %d lines skipped) in %.1fs (%.2fM keys/s; read+sort %.1fs, merge %.1fs); input %s, dictionary %s, spilled %s in %d runs; %d partitions; peak memory %s (budget %s)",
-		out, st.Keys, st.Lines, st.Duplicates, st.Skipped, d.Seconds(), rate/1e6, st.ReadTime.Seconds(), st.MergeTime.Seconds(),
-		formatBytes(st.InputBytes), formatBytes(size), formatBytes(st.SpillBytes), st.Spilled, st.Partitions,
+	input := formatBytes(st.InputBytes)
+	if st.TextBytes != st.InputBytes {
+		input = fmt.Sprintf("%s (%s uncompressed)", formatBytes(st.InputBytes), formatBytes(st.TextBytes))
+	}
+	return fmt.Sprintf("kvbuild: wrote %s: %d keys from %d lines (%d duplicates resolved, %d lines skipped) in %.1fs (%.2fM lines/s, %.2fM keys/s, %s/s of text; read+sort %.1fs, merge %.1fs); input %s, dictionary %s, spilled %s in %d runs; %d partitions; peak memory %s (budget %s)",
+		out, st.Keys, st.Lines, st.Duplicates, st.Skipped, d.Seconds(), float64(st.Lines)/d.Seconds()/1e6, rate/1e6, formatBytes(int64(float64(st.TextBytes)/d.Seconds())),
+		st.ReadTime.Seconds(), st.MergeTime.Seconds(),
+		input, formatBytes(size), formatBytes(st.SpillBytes), st.Spilled, st.Partitions,
 		formatBytes(extsort.PeakRSS()), formatBytes(st.MemoryLimit))
 }
 

@@ -50,7 +50,7 @@ func Build(ctx context.Context, inputs []Input, sink Sink, opts *Options) (*Stat
 	o.Progress.TotalBytes.Store(total)
 	o.Progress.setPhase(PhaseRead)
 	b := &build{o: o, inputs: inputs, names: names, sink: sink, start: time.Now()}
-	b.parser = &lineParser{names: names, unescape: o.Unescape, skip: o.SkipInvalid, skips: &b.skips}
+	b.parser = &lineParser{names: names, unescape: o.Unescape, skip: o.SkipInvalid, skips: &b.skips, keyOnly: o.KeyOnly, header: int64(max(o.SkipHeader, 0))}
 	b.stats.MemoryLimit = o.Memory
 	b.stats.Threads = o.Threads
 	defer b.removeTmp()
@@ -68,6 +68,8 @@ func Build(ctx context.Context, inputs []Input, sink Sink, opts *Options) (*Stat
 	b.stats.Keys = b.keys.Load()
 	b.stats.Duplicates = b.stats.Records - b.stats.Keys
 	b.stats.InputBytes = b.reader.nread
+	b.stats.TextBytes = b.reader.text
+	b.stats.BOMInputs = b.reader.boms
 	if o.KeepTmp {
 		b.stats.TmpDir = b.tmp
 	}

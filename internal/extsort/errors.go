@@ -21,6 +21,10 @@ var ErrDiskFull = errors.New("disk full")
 // fails rather than produce a dictionary without them.
 var ErrTruncated = errors.New("truncated compressed input")
 
+// ErrUnsupported is wrapped when an input is compressed in a format kvbuild
+// does not read (xz, bzip2, lz4, zip), recognised by its magic number.
+var ErrUnsupported = errors.New("unsupported compression")
+
 // Place is a line of an input file.
 type Place struct {
 	File string // input name as given ("-" for stdin)

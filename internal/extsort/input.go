@@ -39,7 +39,20 @@ func FileInput(name string, stdin io.Reader) Input {
 var (
 	gzipMagic = []byte{0x1f, 0x8b}
 	zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+	utf8BOM   = []byte{0xef, 0xbb, 0xbf}
 )
+
+// unsupported are compressed formats recognised by their magic numbers
+// only to say so clearly, instead of parsing their bytes as lines.
+var unsupported = []struct {
+	magic      []byte
+	name, tool string
+}{
+	{[]byte{0xfd, '7', 'z', 'X', 'Z', 0}, "xz", "xz -dc"},
+	{[]byte("BZh"), "bzip2", "bzip2 -dc"},
+	{[]byte{0x04, 0x22, 0x4d, 0x18}, "lz4", "lz4 -dc"},
+	{[]byte{'P', 'K', 3, 4}, "zip", "unzip -p"},
+}
 
 // decompress wraps r in a decompressor chosen by the first bytes of the
 // stream (not by the file name, so a .tsv that is really gzip works too).
@@ -47,7 +60,7 @@ var (
 // kind names the compression ("gzip", "zstd"), or is "" for plain text.
 func decompress(name string, r io.Reader) (_ io.Reader, kind string, release func(), _ error) {
 	br := bufio.NewReaderSize(r, 256<<10)
-	head, err := br.Peek(4)
+	head, err := br.Peek(6)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
 		return nil, "", nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -64,6 +77,11 @@ func decompress(name string, r io.Reader) (_ io.Reader, kind string, release fun
 			return nil, "", nil, fmt.Errorf("%s: zstd: %w", name, err)
 		}
 		return zr, "zstd", zr.Close, nil
+	}
+	for _, u := range unsupported {
+		if bytes.HasPrefix(head, u.magic) {
+			return nil, "", nil, fmt.Errorf("%s: %w: %s-compressed input (only gzip and zstd are read): decompress it first, e.g. %s %s | kvbuild -o DICT -", name, ErrUnsupported, u.name, u.tool, name)
+		}
 	}
 	return br, "", func() {}, nil
 }
@@ -98,6 +116,8 @@ type chunkReader struct {
 	out    chan *chunk
 	prog   *Progress
 	nread  int64
+	text   int64    // bytes of text (decompressed)
+	boms   []string // inputs starting with a UTF-8 byte order mark
 }
 
 func (cr *chunkReader) run(ctx context.Context) error {
@@ -183,6 +203,10 @@ func (cr *chunkReader) readOne(ctx context.Context, idx int, in Input) (err erro
 		}
 		c.data = c.buf[:end]
 		c.file = idx
+		if line == 1 && bytes.HasPrefix(c.data, utf8BOM) {
+			cr.boms = append(cr.boms, in.Name)
+		}
+		cr.text += int64(len(c.data))
 		c.line = line
 		line += int64(bytes.Count(c.data, nl))
 		carry = c.buf[end:n]

@@ -86,6 +86,11 @@ type Options struct {
 	Unescape bool
 	// SkipInvalid skips bad lines instead of failing; Stats counts them.
 	SkipInvalid bool
+	// KeyOnly reads a line without a TAB as a key with an empty value
+	// (sets; counting with Count) instead of an invalid line.
+	KeyOnly bool
+	// SkipHeader skips the first SkipHeader lines of every input.
+	SkipHeader int
 	// PartitionReserve is the memory counted per output partition for the
 	// builder (vellum state, value dedup cache, write buffers). Default 48 MiB.
 	PartitionReserve int64
@@ -162,6 +167,8 @@ func (o *Options) withDefaults() Options {
 // Stats describes a finished (or failed) build.
 type Stats struct {
 	InputBytes  int64         // bytes read from the inputs (compressed size for .gz/.zst)
+	TextBytes   int64         // bytes of text read (after decompression)
+	BOMInputs   []string      // inputs whose text starts with a UTF-8 byte order mark
 	Lines       int64         // non-empty lines read
 	Records     int64         // valid lines
 	Skipped     int64         // invalid lines skipped under SkipInvalid

@@ -22,6 +22,8 @@ type lineParser struct {
 	unescape bool
 	skip     bool
 	skips    *skipLog
+	keyOnly  bool  // a line without a TAB is a key with an empty value
+	header   int64 // lines skipped at the start of every input
 }
 
 // each calls fn for every valid record of c. Keys and values alias c (and
@@ -39,6 +41,9 @@ func (p *lineParser) each(c *chunk, fn func(key, val []byte, seq uint64) error) 
 		}
 		ln := line
 		line++
+		if ln <= p.header {
+			continue // a header line (--skip-header)
+		}
 		if n := len(l); n > 0 && l[n-1] == '\r' {
 			l = l[:n-1]
 		}
@@ -49,21 +54,24 @@ func (p *lineParser) each(c *chunk, fn func(key, val []byte, seq uint64) error) 
 		tab := bytes.IndexByte(l, '\t')
 		var reason string
 		var key, val []byte
-		if tab < 0 {
-			reason = "no TAB between key and value"
-		} else {
+		switch {
+		case tab >= 0:
 			key, val = l[:tab], l[tab+1:]
-			if p.unescape {
-				var ok bool
-				if key, ok = unescapeInPlace(key); !ok {
-					reason = "bad escape in key (--unescape accepts \\t \\n \\r \\\\)"
-				} else if val, ok = unescapeInPlace(val); !ok {
-					reason = "bad escape in value (--unescape accepts \\t \\n \\r \\\\)"
-				}
+		case p.keyOnly:
+			key, val = l, l[len(l):] // the whole line is the key; empty value
+		default:
+			reason = "no TAB between key and value"
+		}
+		if reason == "" && p.unescape {
+			var ok bool
+			if key, ok = unescapeInPlace(key); !ok {
+				reason = "bad escape in key (--unescape accepts \\t \\n \\r \\\\)"
+			} else if val, ok = unescapeInPlace(val); !ok {
+				reason = "bad escape in value (--unescape accepts \\t \\n \\r \\\\)"
 			}
-			if reason == "" && len(key) > MaxKeyLen {
-				reason = fmt.Sprintf("key is %d bytes, longer than the %d bytes the format can hold", len(key), MaxKeyLen)
-			}
+		}
+		if reason == "" && len(key) > MaxKeyLen {
+			reason = fmt.Sprintf("key is %d bytes, longer than the %d bytes the format can hold", len(key), MaxKeyLen)
 		}
 		seq := makeSeq(c.file, ln)
 		if reason != "" {
