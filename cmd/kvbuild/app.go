@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -245,30 +246,9 @@ func action(c *cli.Context, stdin io.Reader, stderr io.Writer) error {
 	if c.NArg() == 0 {
 		return usageErr("no INPUT given (use - for standard input)")
 	}
-	pol, err := extsort.ParsePolicy(c.String("duplicates"))
+	sopts, err := sortOptions(c, out)
 	if err != nil {
-		return usageErr("--duplicates: %v", err)
-	}
-	sep, ok := unescapeArg(c.String("separator"))
-	if !ok {
-		return usageErr("--separator: bad escape (only \\t \\n \\r \\\\)")
-	}
-	mem := extsort.DefaultMemory()
-	if s := c.String("memory"); s != "" {
-		if mem, err = parseSize(s); err != nil {
-			return usageErr("--memory: %v", err)
-		}
-	}
-	threads := c.Int("threads")
-	if threads < 0 {
-		return usageErr("--threads must be positive")
-	}
-	if threads == 0 {
-		threads = runtime.NumCPU()
-	}
-	tmpDir := c.String("tmp-dir")
-	if tmpDir == "" {
-		tmpDir = filepath.Dir(filepath.Clean(out))
+		return err
 	}
 	nstdin := 0
 	var inputs []extsort.Input
@@ -280,77 +260,38 @@ func action(c *cli.Context, stdin io.Reader, stderr io.Writer) error {
 		}
 		inputs = append(inputs, extsort.FileInput(a, stdin))
 	}
-	// The memory limit makes the Go collector work to keep the heap inside
-	// the budget; the pipeline sizes its buffers to fit under it (the run
-	// arenas live outside the Go heap, so this is an upper bound). Never
-	// below 64 MiB, where the collector would run without pause.
-	debug.SetMemoryLimit(max(mem, 64<<20))
-
-	var fopts *fst.BuilderOptions
-	if r := c.Int("registry"); r != 0 {
-		fopts = &fst.BuilderOptions{RegistryTableSize: r}
-	}
-	// The hash index build holds (hash, offset) pairs for a partition in a
-	// buffer of hixMem and spills sorted runs beyond it; the partition
-	// reserve grows by that buffer (plus the spill writer's) so the whole
-	// build stays inside --memory.
-	var hix *hashindex.WriterOptions
-	var reserve int64
-	if c.Bool("hash-index") {
-		hixMem := min(max(mem/16/int64(threads), 1<<20), 64<<20)
-		hix = &hashindex.WriterOptions{MemoryBytes: int(hixMem)}
-		reserve = defaultPartitionReserve + hixMem + 1<<20
-	}
-	bopts := &builder.Options{
-		Force:     c.Bool("force"),
-		FST:       fopts,
-		HashIndex: hix,
-		Tool:      "kvbuild " + version.Version,
-		Build: map[string]string{
-			"duplicates": pol.String(),
-			"sorted":     strconv.FormatBool(c.Bool("sorted")),
-			"unescape":   strconv.FormatBool(c.Bool("unescape")),
-			"memory":     formatBytes(mem),
-			"threads":    strconv.Itoa(threads),
-			"hash_index": strconv.FormatBool(hix != nil),
-		},
-	}
-	if pol == extsort.Concat {
-		bopts.Build["separator"] = strconv.Quote(string(sep))
-	}
-	if r := c.Int("registry"); r != 0 {
-		bopts.Build["registry"] = strconv.Itoa(r)
-	}
-	removeLeftovers(stderr, c.Bool("quiet"), leftoverDirs(out, tmpDir, c.Bool("publish"))...)
-	checkSpace(stderr, c.Args().Slice(), out, tmpDir, mem, c.Bool("sorted"))
+	removeLeftovers(stderr, c.Bool("quiet"), leftoverDirs(out, sopts.TempDir, c.Bool("publish"))...)
+	checkSpace(stderr, c.Args().Slice(), out, sopts.TempDir, cmp.Or(sopts.Memory, builder.DefaultMemory()), sopts.Sorted)
 	prevLink := readLink(out)
-	tg, err := openTarget(out, c.Bool("publish"), bopts)
+	tg, err := openTarget(out, c.Bool("publish"), sopts.Builder)
 	if err != nil {
 		return err
 	}
 	defer tg.abort() // no-op after commit
+	s, err := builder.NewSorterInto(tg.b, sopts)
+	if err != nil {
+		return &exitError{exitIO, err}
+	}
+	defer s.Abort() // no-op after Merge
+	// The memory limit makes the Go collector work to keep the heap inside
+	// the budget; the sorter sizes its buffers to fit under it (the run
+	// arenas live outside the Go heap, so this is an upper bound). Never
+	// below 64 MiB, where the collector would run without pause.
+	so := s.Options()
+	debug.SetMemoryLimit(max(so.Memory, 64<<20))
 
 	prog := new(extsort.Progress)
 	quiet := c.Bool("quiet")
 	var bar *progressBar
 	if !quiet && isTerminal(stderr) {
-		bar = startProgress(stderr, prog, start)
+		bar = startProgress(stderr, prog, so.Progress, start)
 	}
-	st, err := extsort.Build(c.Context, inputs, builderSink{tg.b}, &extsort.Options{
-		Memory:      mem,
-		Threads:     threads,
-		TmpDir:      tmpDir,
-		KeepTmp:     c.Bool("keep-tmp"),
-		Sorted:      c.Bool("sorted"),
-		Duplicates:  pol,
-		Separator:   sep,
+	st, err := extsort.Build(c.Context, inputs, s, &extsort.Options{
 		Unescape:    c.Bool("unescape"),
 		SkipInvalid: c.Bool("skip-invalid"),
 		Progress:    prog,
 		KeyOnly:     c.Bool("bare-keys"),
 		SkipHeader:  c.Int("skip-header"),
-
-		PartitionReserve: reserve,
 	})
 	if err == nil {
 		err = tg.commit()
@@ -363,22 +304,91 @@ func action(c *cli.Context, stdin io.Reader, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "kvbuild: warning: %s starts with a UTF-8 byte order mark (EF BB BF): it is part of its first key; remove it (sed -i '1s/^\xEF\xBB\xBF//' FILE) and rebuild if that is not intended\n", name)
 	}
 	if !quiet {
-		fmt.Fprintln(stderr, summary(tg.path, st, time.Since(start)))
+		report(stderr, tg.path, st, time.Since(start), c.Int("threads"))
 		linkNote(stderr, out, prevLink)
-		if st.Threads < threads {
-			fmt.Fprintf(stderr, "kvbuild: used %d threads, not %d: --memory %s leaves too little per thread\n", st.Threads, threads, formatBytes(mem))
-		}
-		if st.TmpDir != "" {
-			fmt.Fprintf(stderr, "kvbuild: kept the temporary runs in %s (--keep-tmp)\n", st.TmpDir)
-		}
-		if st.Skipped > 0 {
-			fmt.Fprintf(stderr, "kvbuild: skipped %d invalid line(s); the first:\n", st.Skipped)
-			for _, le := range st.FirstSkips {
-				fmt.Fprintf(stderr, "  %s\n", le.Error())
-			}
-		}
 	}
 	return nil
+}
+
+// sortOptions maps the flags to the Sorter's options.
+func sortOptions(c *cli.Context, out string) (*builder.SortOptions, error) {
+	sep, ok := unescapeArg(c.String("separator"))
+	if !ok {
+		return nil, usageErr("--separator: bad escape (only \\t \\n \\r \\\\)")
+	}
+	pol, err := builder.ParsePolicy(c.String("duplicates"), sep)
+	if err != nil {
+		return nil, usageErr("--duplicates: %v", strings.TrimPrefix(err.Error(), "builder: "))
+	}
+	var mem int64
+	if s := c.String("memory"); s != "" {
+		if mem, err = parseSize(s); err != nil {
+			return nil, usageErr("--memory: %v", err)
+		}
+	}
+	if c.Int("threads") < 0 {
+		return nil, usageErr("--threads must be positive")
+	}
+	tmpDir := c.String("tmp-dir")
+	if tmpDir == "" {
+		tmpDir = filepath.Dir(filepath.Clean(out))
+	}
+	bopts := &builder.Options{
+		Force: c.Bool("force"),
+		Tool:  "kvbuild " + version.Version,
+		Build: map[string]string{
+			"unescape":   strconv.FormatBool(c.Bool("unescape")),
+			"hash_index": strconv.FormatBool(c.Bool("hash-index")),
+		},
+	}
+	// The hash index build holds (hash, offset) pairs for a partition in a
+	// buffer of hixMem and spills sorted runs beyond it; the partition
+	// reserve grows by that buffer (plus the spill writer's) so the whole
+	// build stays inside --memory.
+	var reserve int64
+	if c.Bool("hash-index") {
+		m, t := cmp.Or(mem, builder.DefaultMemory()), cmp.Or(c.Int("threads"), runtime.NumCPU())
+		hixMem := min(max(m/16/int64(t), 1<<20), 64<<20)
+		bopts.HashIndex = &hashindex.WriterOptions{MemoryBytes: int(hixMem)}
+		reserve = builder.DefaultPartitionReserve + hixMem + 1<<20
+	}
+	if r := c.Int("registry"); r != 0 {
+		bopts.FST = &fst.BuilderOptions{RegistryTableSize: r}
+		bopts.Build["registry"] = strconv.Itoa(r)
+	} else {
+		bopts.FST = &fst.BuilderOptions{} // the fst package's default
+	}
+	return &builder.SortOptions{
+		Duplicates: pol,
+		Memory:     mem,
+		Threads:    c.Int("threads"),
+		TempDir:    tmpDir,
+		KeepTemp:   c.Bool("keep-tmp"),
+		Sorted:     c.Bool("sorted"),
+		Builder:    bopts,
+
+		PartitionReserve: reserve,
+	}, nil
+}
+
+// report prints the summary and notes after a build.
+func report(w io.Writer, out string, st *extsort.Stats, d time.Duration, threads int) {
+	fmt.Fprintln(w, summary(out, st, d))
+	if threads == 0 {
+		threads = runtime.NumCPU()
+	}
+	if st.Threads < threads {
+		fmt.Fprintf(w, "kvbuild: used %d threads, not %d: --memory %s leaves too little per thread\n", st.Threads, threads, formatBytes(st.MemoryLimit))
+	}
+	if st.TempDir != "" {
+		fmt.Fprintf(w, "kvbuild: kept the temporary runs in %s (--keep-tmp)\n", st.TempDir)
+	}
+	if st.Skipped > 0 {
+		fmt.Fprintf(w, "kvbuild: skipped %d invalid line(s); the first:\n", st.Skipped)
+		for _, le := range st.FirstSkips {
+			fmt.Fprintf(w, "  %s\n", le.Error())
+		}
+	}
 }
 
 // classify maps a build error to an exit code.
@@ -386,10 +396,10 @@ func classify(ctx context.Context, err error) error {
 	switch {
 	case ctx.Err() != nil && errors.Is(err, context.Canceled):
 		return &exitError{exitInterrupted, errors.New("interrupted: temporary files removed, nothing written")}
-	case errors.Is(err, extsort.ErrInvalidInput):
+	case errors.Is(err, builder.ErrInvalidInput):
 		return &exitError{exitInput, fmt.Errorf("%w; nothing written", err)}
-	case errors.Is(err, extsort.ErrDiskFull):
-		return &exitError{exitIO, err}
+	case errors.Is(err, builder.ErrDiskFull):
+		return &exitError{exitIO, fmt.Errorf("%w (choose another place with --tmp-dir)", err)}
 	case errors.Is(err, extsort.ErrTruncated):
 		return &exitError{exitIO, fmt.Errorf("%w; nothing written", err)}
 	case errors.Is(err, syscall.ENOSPC):
@@ -401,33 +411,6 @@ func classify(ctx context.Context, err error) error {
 // defaultHashIndex is --hash-index's default; see docs/BENCHMARKS.md for
 // the measurements it rests on.
 const defaultHashIndex = false
-
-// defaultPartitionReserve is extsort's default per-partition reserve.
-const defaultPartitionReserve = 48 << 20
-
-// builderSink adapts *builder.Builder to extsort.Sink.
-type builderSink struct{ b *builder.Builder }
-
-func (s builderSink) NewPartition() (extsort.PartitionWriter, error) {
-	p, err := s.b.NewPartition()
-	if err != nil {
-		return nil, err
-	}
-	if testHookAdd != nil {
-		return hookedPartition{p}, nil
-	}
-	return p, nil
-}
-
-// testHookAdd, if set (by tests), runs before every key is written.
-var testHookAdd func()
-
-type hookedPartition struct{ *builder.Partition }
-
-func (h hookedPartition) Add(k, v []byte) error {
-	testHookAdd()
-	return h.Partition.Add(k, v)
-}
 
 // parseSize parses 123, 512K, 512M, 2G, 1T (powers of 1024; an optional
 // trailing B or iB is accepted).
@@ -475,7 +458,7 @@ func summary(out string, st *extsort.Stats, d time.Duration) string {
 		out, st.Keys, st.Lines, st.Duplicates, st.Skipped, d.Seconds(), float64(st.Lines)/d.Seconds()/1e6, rate/1e6, formatBytes(int64(float64(st.TextBytes)/d.Seconds())),
 		st.ReadTime.Seconds(), st.MergeTime.Seconds(),
 		input, formatBytes(size), formatBytes(st.SpillBytes), st.Spilled, st.Partitions,
-		formatBytes(extsort.PeakRSS()), formatBytes(st.MemoryLimit))
+		formatBytes(peakRSS()), formatBytes(st.MemoryLimit))
 }
 
 func dirSize(dir string) int64 {

@@ -9,10 +9,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/kvdict/kvdict/internal/oracle"
 	"github.com/kvdict/kvdict/reader"
 )
 
@@ -140,6 +141,7 @@ func TestRun_Errors(t *testing.T) {
 	bad := writeFile(t, dir, "bad.tsv", "a\t1\nnotab\n")
 	dup := writeFile(t, dir, "dup.tsv", "a\t1\nb\t2\na\t3\n")
 	unsorted := writeFile(t, dir, "uns.tsv", "b\t1\na\t2\n")
+	notInt := writeFile(t, dir, "notint.tsv", "a\t1\nb\t2\na\tx\n")
 	existing := filepath.Join(dir, "existing")
 	if code, stderr := kvbuild(t, context.Background(), "", "-o", existing, good); code != 0 {
 		t.Fatal(stderr)
@@ -160,7 +162,7 @@ func TestRun_Errors(t *testing.T) {
 		{"bad-line-force", []string{"--force", "-o", existing, bad}, exitInput, "bad.tsv:2: no TAB"},
 		{"duplicate", []string{"--duplicates", "error", "-o", filepath.Join(dir, "x"), dup}, exitInput, `duplicate key "a" at ` + dup + `:1 and ` + dup + `:3`},
 		{"unsorted", []string{"--sorted", "-o", filepath.Join(dir, "x"), unsorted}, exitInput, unsorted + ":2: input is not sorted in byte order"},
-		{"sum", []string{"--duplicates", "sum", "-o", filepath.Join(dir, "x"), good, bad}, exitInput, "no TAB"},
+		{"sum", []string{"--duplicates", "sum", "-o", filepath.Join(dir, "x"), good, notInt}, exitInput, notInt + `:3: value "x" is not a decimal int64 (--duplicates sum); nothing written`},
 		{"missing-input", []string{"-o", filepath.Join(dir, "x"), filepath.Join(dir, "nope.tsv")}, exitIO, "no such file"},
 		{"truncated-gzip", []string{"-o", filepath.Join(dir, "x"), writeFile(t, dir, "part-1.tsv.gz", truncatedGzip(t))}, exitIO, "part-1.tsv.gz: truncated compressed input: the gzip stream ends unexpectedly"},
 		{"bad-gzip", []string{"-o", filepath.Join(dir, "x"), writeFile(t, dir, "bad.gz", "\x1f\x8b\x08garbage")}, exitIO, "gzip"},
@@ -197,34 +199,46 @@ func TestRun_SkipInvalid(t *testing.T) {
 	}
 }
 
-// Ensure an interrupted build (context cancelled in the merge) exits 130,
-// leaves the previous dictionary intact and removes every temporary file.
+// endless is standard input that never ends: lines of distinct keys. It
+// calls cancel once it has produced limit bytes.
+type endless struct {
+	n, limit int
+	line     int
+	cancel   func()
+	pending  []byte
+}
+
+func (e *endless) Read(p []byte) (int, error) {
+	if len(e.pending) == 0 {
+		e.line++
+		e.pending = fmt.Appendf(nil, "key%09d\tvalue %d\n", (e.line*7919)%1000003, e.line)
+	}
+	n := copy(p, e.pending)
+	e.pending = e.pending[n:]
+	if e.n += n; e.n >= e.limit && e.cancel != nil {
+		e.cancel()
+		e.cancel = nil
+	}
+	return n, nil
+}
+
+// Ensure an interrupted build (the context cancelled while reading, as
+// SIGINT does) exits 130, leaves the previous dictionary intact and removes
+// every temporary file, spilled runs included. (builder's
+// TestSorter_CancelMidMerge cancels in the merge.)
 func TestRun_Interrupted(t *testing.T) {
 	dir := t.TempDir()
-	var in strings.Builder
-	for i := 0; i < 50000; i++ {
-		fmt.Fprintf(&in, "key%07d\tvalue %d\n", (i*7919)%50000, i)
-	}
-	p := writeFile(t, dir, "in.tsv", in.String())
 	out := filepath.Join(dir, "dict")
 	if code, stderr := kvbuild(t, context.Background(), "", "-o", out, writeFile(t, dir, "old.tsv", "old\tdict\n")); code != 0 {
 		t.Fatal(stderr)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var n atomic.Int64
-	testHookAdd = func() {
-		if n.Add(1) == 1000 {
-			cancel()
-		}
-	}
-	defer func() { testHookAdd = nil }()
-	code, stderr := kvbuild(t, ctx, "", "--force", "--memory", "1K", "-o", out, p)
-	if code != exitInterrupted || !strings.Contains(stderr, "interrupted") {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-	if n.Load() < 1000 {
-		t.Fatal("not cancelled in the merge")
+	in := &endless{limit: 4 << 20, cancel: cancel}
+	var stdout, errb bytes.Buffer
+	code := runIO(ctx, []string{"kvbuild", "--force", "--memory", "1K", "-o", out, "-"}, in, &stdout, &errb)
+	if code != exitInterrupted || !strings.Contains(errb.String(), "interrupted") {
+		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	if got := dump(t, out); got != "old=dict\n" {
 		t.Fatalf("previous dictionary changed: %q", got)
@@ -261,18 +275,17 @@ func TestParseSize(t *testing.T) {
 // Ensure every duplicate policy, through the CLI and the real builder, reads
 // back (via reader) exactly as a Go map oracle says, with many spilled runs.
 func TestRun_PolicyOracle(t *testing.T) {
-	type line struct{ k, v string }
 	r := rand.New(rand.NewPCG(11, 12))
-	var lines []line
+	var lines []oracle.Record
 	for i := 0; i < 12000; i++ {
-		lines = append(lines, line{fmt.Sprintf("https://ex%d.com/p/%d", r.IntN(30), r.IntN(3000)), strconv.Itoa(r.IntN(100) - 50)})
+		lines = append(lines, oracle.Record{Key: fmt.Sprintf("https://ex%d.com/p/%d", r.IntN(30), r.IntN(3000)), Value: strconv.Itoa(r.IntN(100) - 50)})
 	}
 	dir := t.TempDir()
 	var files []string
 	for f := 0; f < 3; f++ {
 		var b strings.Builder
 		for _, l := range lines[f*4000 : (f+1)*4000] {
-			b.WriteString(l.k + "\t" + l.v + "\n")
+			b.WriteString(l.Key + "\t" + l.Value + "\n")
 		}
 		files = append(files, writeFile(t, dir, fmt.Sprintf("in%d.tsv", f), b.String()))
 	}
@@ -282,32 +295,7 @@ func TestRun_PolicyOracle(t *testing.T) {
 	} {
 		pol := c.pol
 		t.Run(pol+"/"+c.mem, func(t *testing.T) {
-			want := map[string]string{}
-			n := map[string]int64{}
-			for _, l := range lines {
-				old, ok := want[l.k]
-				x, _ := strconv.ParseInt(l.v, 10, 64)
-				switch pol {
-				case "last":
-					want[l.k] = l.v
-				case "first":
-					if !ok {
-						want[l.k] = l.v
-					}
-				case "sum":
-					n[l.k] += x
-					want[l.k] = strconv.FormatInt(n[l.k], 10)
-				case "count":
-					n[l.k]++
-					want[l.k] = strconv.FormatInt(n[l.k], 10)
-				case "concat":
-					if ok {
-						want[l.k] = old + ";" + l.v
-					} else {
-						want[l.k] = l.v
-					}
-				}
-			}
+			want := oracle.Fold(pol, ";", lines)
 			out := filepath.Join(dir, "dict-"+pol+c.mem)
 			args := append([]string{"-q", "--memory", c.mem, "--threads", "3", "--duplicates", pol, "--separator", ";", "-o", out}, files...)
 			if code, stderr := kvbuild(t, context.Background(), "", args...); code != 0 {

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kvdict/kvdict/builder"
 	"github.com/kvdict/kvdict/internal/extsort"
 )
 
@@ -13,6 +14,7 @@ import (
 type progressBar struct {
 	w     io.Writer
 	p     *extsort.Progress
+	sp    *builder.SortProgress
 	start time.Time
 	done  chan struct{}
 	wg    sync.WaitGroup
@@ -20,8 +22,8 @@ type progressBar struct {
 	mergeT0 float64 // elapsed seconds when the merge phase was first seen
 }
 
-func startProgress(w io.Writer, p *extsort.Progress, start time.Time) *progressBar {
-	b := &progressBar{w: w, p: p, start: start, done: make(chan struct{})}
+func startProgress(w io.Writer, p *extsort.Progress, sp *builder.SortProgress, start time.Time) *progressBar {
+	b := &progressBar{w: w, p: p, sp: sp, start: start, done: make(chan struct{})}
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()
@@ -50,9 +52,9 @@ func (b *progressBar) stop() {
 
 func (b *progressBar) line() string {
 	el := time.Since(b.start).Seconds()
-	switch b.p.Phase() {
-	case extsort.PhaseMerge:
-		done, total := b.p.Merged.Load(), b.p.TotalRecords.Load()
+	switch b.sp.Phase() {
+	case builder.PhaseMerge:
+		done, total := b.sp.Merged.Load(), b.sp.TotalRecords.Load()
 		s := fmt.Sprintf("kvbuild: merging  %s/%s records", count(done), count(total))
 		return s + eta(float64(done), float64(total), b.mergeStart(el))
 	default:

@@ -8,18 +8,14 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 )
 
 // TestMain lets a test run this binary as kvbuild itself (env
-// KVBUILD_TEST_CHILD), to send it real signals. KVBUILD_TEST_READY names a
-// file created when the merge writes its first key; the first
-// KVBUILD_TEST_SLOW keys then take 0.15 ms each, so a signal lands mid-build.
+// KVBUILD_TEST_CHILD), to send it real signals.
 func TestMain(m *testing.M) {
 	if os.Getenv("KVBUILD_TEST_CHILD") == "" {
 		os.Exit(m.Run())
@@ -27,32 +23,40 @@ func TestMain(m *testing.M) {
 	if os.Getenv("KVBUILD_TEST_NOHUP") != "" {
 		signal.Ignore(syscall.SIGHUP) // as nohup does
 	}
-	ready := os.Getenv("KVBUILD_TEST_READY")
-	slow, _ := strconv.Atoi(os.Getenv("KVBUILD_TEST_SLOW"))
-	var count atomic.Int64
-	testHookAdd = func() {
-		n := count.Add(1)
-		if n == 1 {
-			os.WriteFile(ready, nil, 0o644)
-		}
-		if n < int64(slow) && n%64 == 0 {
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
 	main()
 }
 
-// child starts this test binary as kvbuild with args and waits until its
-// merge has begun. wait returns its exit code.
-func child(t *testing.T, env []string, args ...string) (cmd *exec.Cmd, wait func() int) {
+// child starts this test binary as kvbuild with args, which should read
+// standard input ("-") and spill into tmp (--tmp-dir tmp --memory 1K). It
+// feeds the first half of input and returns once the child has spilled a
+// run: its signal handling is set up, its temporary directories exist and
+// it is mid-build, waiting for the rest of its input. finish sends the rest
+// (with rest) and closes standard input; wait returns the exit code.
+func child(t *testing.T, env []string, tmp string, input []byte, args ...string) (cmd *exec.Cmd, finish func(rest bool), wait func() int) {
 	t.Helper()
-	ready := filepath.Join(t.TempDir(), "ready")
 	cmd = exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), append(env, "KVBUILD_TEST_CHILD=1", "KVBUILD_TEST_READY="+ready)...)
+	cmd.Env = append(os.Environ(), append(env, "KVBUILD_TEST_CHILD=1")...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
+	}
+	half := len(input) / 2
+	wrote := make(chan struct{})
+	go func() {
+		stdin.Write(input[:half]) // fails harmlessly if the child dies
+		close(wrote)
+	}()
+	finish = func(rest bool) {
+		if rest {
+			<-wrote
+			stdin.Write(input[half:])
+		}
+		stdin.Close()
 	}
 	done := make(chan int, 1)
 	go func() { done <- exitCode(cmd.Wait()) }()
@@ -67,16 +71,16 @@ func child(t *testing.T, env []string, args ...string) (cmd *exec.Cmd, wait func
 		}
 	}
 	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		if _, err := os.Stat(ready); err == nil {
-			return cmd, wait
+		if runs, _ := filepath.Glob(filepath.Join(tmp, ".kvbuild-tmp-*", "run-*")); len(runs) > 0 {
+			return cmd, finish, wait
 		}
 		select {
 		case code := <-done:
-			t.Fatalf("child exited (%d) before the merge: %s", code, stderr.String())
+			t.Fatalf("child exited (%d) before spilling: %s", code, stderr.String())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("child never reached the merge: %s", stderr.String())
+			t.Fatalf("child never spilled: %s", stderr.String())
 		}
 	}
 }
@@ -92,13 +96,13 @@ func exitCode(err error) int {
 	return 0
 }
 
-func bigInput(t *testing.T, dir string) string {
+func bigInput(t *testing.T, dir string) (path string, data []byte) {
 	t.Helper()
 	var in strings.Builder
 	for i := 0; i < 50000; i++ {
 		fmt.Fprintf(&in, "key%07d\tvalue %d\n", (i*7919)%50000, i)
 	}
-	return writeFile(t, dir, "in.tsv", in.String())
+	return writeFile(t, dir, "in.tsv", in.String()), []byte(in.String())
 }
 
 // Ensure SIGHUP (the terminal closed) stops a build like Ctrl-C: exit 130,
@@ -106,13 +110,14 @@ func bigInput(t *testing.T, dir string) string {
 // (SIGHUP ignored) the build carries on and succeeds.
 func TestSignal_HUP(t *testing.T) {
 	dir := t.TempDir()
-	in := bigInput(t, dir)
+	_, data := bigInput(t, dir)
 	out := filepath.Join(dir, "dict")
 	if code, stderr := kvbuild(t, context.Background(), "", "-o", out, writeFile(t, dir, "old.tsv", "old\tdict\n")); code != 0 {
 		t.Fatal(stderr)
 	}
-	cmd, wait := child(t, []string{"KVBUILD_TEST_SLOW=1000000"}, "--force", "--memory", "1K", "-o", out, in)
+	cmd, finish, wait := child(t, nil, dir, data, "--force", "--memory", "1K", "-o", out, "-")
 	cmd.Process.Signal(syscall.SIGHUP)
+	finish(false) // a blocked read of standard input ends
 	if code := wait(); code != exitInterrupted {
 		t.Fatalf("exit %d after SIGHUP, want %d", code, exitInterrupted)
 	}
@@ -121,8 +126,9 @@ func TestSignal_HUP(t *testing.T) {
 	}
 	assertNoTemp(t, dir)
 
-	cmd, wait = child(t, []string{"KVBUILD_TEST_SLOW=3000", "KVBUILD_TEST_NOHUP=1"}, "--force", "-q", "-o", out, in)
+	cmd, finish, wait = child(t, []string{"KVBUILD_TEST_NOHUP=1"}, dir, data, "--force", "-q", "--memory", "1K", "-o", out, "-")
 	cmd.Process.Signal(syscall.SIGHUP)
+	finish(true)
 	if code := wait(); code != 0 {
 		t.Fatalf("exit %d under nohup", code)
 	}
@@ -137,9 +143,9 @@ func TestSignal_HUP(t *testing.T) {
 // build, which says how much it freed, and that a running build's are not.
 func TestSignal_KillLeftovers(t *testing.T) {
 	dir, tmp := t.TempDir(), t.TempDir()
-	in := bigInput(t, dir)
+	in, data := bigInput(t, dir)
 	out := filepath.Join(dir, "dict")
-	cmd, wait := child(t, []string{"KVBUILD_TEST_SLOW=1000000"}, "--memory", "1K", "--tmp-dir", tmp, "-o", out, in)
+	cmd, _, wait := child(t, nil, tmp, data, "--memory", "1K", "--tmp-dir", tmp, "-o", out, "-")
 
 	// While it runs, another build leaves its directories alone.
 	other := filepath.Join(dir, "other")

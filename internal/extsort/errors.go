@@ -4,17 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/kvdict/kvdict/builder"
 )
 
 // ErrInvalidInput is wrapped by every error about the content of the input:
 // bad lines, unsorted input under --sorted, duplicate keys under the error
-// policy, and values that sum cannot add. Callers use errors.Is to tell
-// input problems from I/O problems.
-var ErrInvalidInput = errors.New("invalid input")
-
-// ErrDiskFull is wrapped when a temporary run file cannot be written because
-// the file system is full (ENOSPC).
-var ErrDiskFull = errors.New("disk full")
+// policy, and values that sum cannot add. It is the Sorter's sentinel, so
+// callers test one value with errors.Is to tell input problems from I/O
+// problems.
+var ErrInvalidInput = builder.ErrInvalidInput
 
 // ErrTruncated is wrapped when a compressed input (.gz, .zst) ends in the
 // middle of its stream: the rows after the cut are missing, so the build

@@ -2,7 +2,6 @@ package extsort
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +11,8 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/kvdict/kvdict/builder"
 )
 
 // truncLines is enough rows that the compressed stream spans several
@@ -62,11 +63,11 @@ func TestBuild_TruncatedCompressedInput(t *testing.T) {
 	} {
 		t.Run(c.kind, func(t *testing.T) {
 			// The whole stream builds every row.
-			sink, _, err := buildOne(t, "whole."+c.kind, c.data)
+			path, _, err := buildOne(t, "whole."+c.kind, c.data)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if keys, _ := sink.result(t); len(keys) != 3000 {
+			if keys, _ := readDict(t, path); len(keys) != 3000 {
 				t.Fatalf("whole stream: %d keys, want 3000", len(keys))
 			}
 			// Every cut from the first byte after the magic to the last
@@ -97,7 +98,7 @@ func TestBuild_TruncatedCompressedInput(t *testing.T) {
 	}
 }
 
-func buildOne(t *testing.T, name string, data []byte) (*memSink, *Stats, error) {
+func buildOne(t *testing.T, name string, data []byte) (string, *Stats, error) {
 	t.Helper()
 	dir := t.TempDir()
 	p := filepath.Join(dir, name)
@@ -106,8 +107,6 @@ func buildOne(t *testing.T, name string, data []byte) (*memSink, *Stats, error) 
 	}
 	in := FileInput(p, nil)
 	in.Name = name
-	sink := &memSink{}
-	o := &Options{TmpDir: filepath.Join(dir, "tmp"), ChunkSize: 4096}
-	st, err := Build(context.Background(), []Input{in}, sink, o)
-	return sink, st, err
+	so := &builder.SortOptions{TempDir: filepath.Join(dir, "tmp")}
+	return buildDict(t, dir, []Input{in}, so, &Options{ChunkSize: 4096})
 }

@@ -1,4 +1,4 @@
-package extsort
+package builder
 
 import (
 	"bytes"

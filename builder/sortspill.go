@@ -1,4 +1,4 @@
-package extsort
+package builder
 
 // Run file format (little-endian varints, one file per spilled run):
 //
@@ -22,6 +22,8 @@ import (
 	"io"
 	"os"
 	"syscall"
+
+	"github.com/kvdict/kvdict/fst"
 )
 
 const indexEvery = 64 << 10
@@ -115,9 +117,9 @@ func (sw *spillWriter) write(path string, src source) (rf *runFile, err error) {
 
 func spillError(path string, err error) error {
 	if errors.Is(err, syscall.ENOSPC) {
-		return fmt.Errorf("writing temporary run %s: %w: the run files need about as much free space as the input (choose another place with --tmp-dir): %w", path, ErrDiskFull, err)
+		return fmt.Errorf("builder: writing temporary run %s: %w: the run files need about as much free space as the input (choose another SortOptions.TempDir): %w", path, ErrDiskFull, err)
 	}
-	return fmt.Errorf("writing temporary run: %w", err)
+	return fmt.Errorf("builder: writing temporary run: %w", err)
 }
 
 func commonPrefix(a, b []byte) int {
@@ -179,7 +181,7 @@ func openSpill(rf *runFile, lo, hi []byte, bufSize int, numeric bool) *spillSour
 func (rf *runFile) open() error {
 	f, err := os.Open(rf.path)
 	if err != nil {
-		return fmt.Errorf("reading temporary run: %w", err)
+		return fmt.Errorf("builder: reading temporary run: %w", err)
 	}
 	rf.f = f
 	return nil
@@ -193,13 +195,11 @@ func (rf *runFile) close() {
 	}
 }
 
-func (s *spillSource) close() error { return nil }
-
 func (s *spillSource) corrupt(err error) error {
 	if err == io.EOF {
 		err = io.ErrUnexpectedEOF
 	}
-	return fmt.Errorf("reading temporary run %s: %w", s.path, err)
+	return fmt.Errorf("builder: reading temporary run %s: %w", s.path, err)
 }
 
 func (s *spillSource) next() (*record, error) {
@@ -219,7 +219,7 @@ func (s *spillSource) next() (*record, error) {
 		if err != nil {
 			return nil, s.corrupt(err)
 		}
-		if shared > uint64(len(s.rec.key)) || suffix > MaxKeyLen {
+		if shared > uint64(len(s.rec.key)) || suffix > fst.MaxKeyLen {
 			return nil, s.corrupt(errors.New("bad record header"))
 		}
 		k := int(shared) + int(suffix)

@@ -1,4 +1,4 @@
-package extsort
+package builder
 
 import (
 	"bufio"
@@ -14,10 +14,6 @@ func physicalRAM() int64 {
 	}
 	return 4 << 30
 }
-
-// PeakRSS returns this process's peak resident set size (VmHWM) in bytes,
-// or 0 where /proc is unavailable.
-func PeakRSS() int64 { return procField("/proc/self/status", "VmHWM:") }
 
 // procField reads a "Name:   123 kB" line.
 func procField(file, name string) int64 {

@@ -1,6 +1,6 @@
 //go:build linux
 
-package extsort
+package builder
 
 import "golang.org/x/sys/unix"
 

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package extsort
+package builder
 
 func allocBlock(n int) []byte { return make([]byte, n) }
 
