@@ -6,6 +6,7 @@ import (
 	"iter"
 
 	"github.com/kvdict/kvdict/fst"
+	"github.com/kvdict/kvdict/valuelog"
 )
 
 // Iterator walks keys and their values in increasing key order, across the
@@ -26,6 +27,15 @@ type Iterator struct {
 	key   []byte
 	off   uint64
 	valid bool // key and off hold a current item
+
+	// Sequential mode (Range, All and Prefix over keyed records): the
+	// value log is read in file order, which is key order, and the FST
+	// only finds where to start.
+	isRange  bool
+	from, to []byte
+	seq      *valuelog.Iterator // non-nil while reading a partition sequentially
+	val      []byte             // the current value in sequential mode
+	prev     []byte             // the previous key in sequential mode
 	err   error
 	done  bool
 }
@@ -54,10 +64,64 @@ func (d *Dict) All() *Iterator { return d.Range(nil, nil) }
 
 // Range returns an iterator over the keys k with from <= k < to. A nil from
 // starts at the first key; a nil to runs to the last.
+//
+// On a dictionary with keyed records (kvbuild --hash-index) the iterator
+// reads each partition's value log sequentially, keys and values together,
+// after one FST lookup to find the first key: a scan runs at memory speed.
 func (d *Dict) Range(from, to []byte) *Iterator {
-	return d.newIterator(from, to, func(p *part) (*fst.Iterator, error) {
+	it := d.newIterator(from, to, func(p *part) (*fst.Iterator, error) {
 		return p.fst.Range(from, to), nil
 	})
+	it.isRange, it.from, it.to = true, from, to
+	return it
+}
+
+// startSeq positions a sequential read of p's keyed value log at the first
+// key >= it.from. It reports false when the partition holds no such key.
+func (it *Iterator) startSeq(p *part) (bool, error) {
+	seq := p.log.Iter()
+	if it.from != nil && bytes.Compare(it.from, p.first) > 0 {
+		fi := p.fst.Range(it.from, it.to)
+		ok := fi.Next()
+		off := fi.Value()
+		err := fi.Err()
+		fi.Close()
+		if err != nil || !ok {
+			return false, err
+		}
+		seq.Seek(off)
+	}
+	it.seq, it.prev = seq, nil
+	return true, nil
+}
+
+// nextSeq advances the sequential read of it.p. It checks that keys
+// increase and stay inside the partition, so a damaged log ends the scan
+// with ErrCorrupt instead of yielding keys out of order.
+func (it *Iterator) nextSeq() bool {
+	if it.d.closed.Load() {
+		it.fail(it.p.logName, ErrClosed)
+		return false
+	}
+	if !it.seq.Next() {
+		if err := it.seq.Err(); err != nil {
+			it.fail(it.p.logName, err)
+		}
+		it.seq = nil
+		return false
+	}
+	k := it.seq.Key()
+	if it.to != nil && bytes.Compare(k, it.to) >= 0 {
+		it.seq = nil
+		return false
+	}
+	if (it.prev != nil && bytes.Compare(it.prev, k) >= 0) || bytes.Compare(k, it.p.last) > 0 {
+		it.fail(it.p.logName, fmt.Errorf("%w: key %q at offset %d is out of order", ErrCorrupt, k, it.seq.Offset()))
+		return false
+	}
+	it.prev = k
+	it.key, it.off, it.val, it.valid = k, it.seq.Offset(), it.seq.Value(), true
+	return true
 }
 
 // Prefix returns an iterator over the keys that start with prefix.
@@ -111,6 +175,12 @@ func (d *Dict) checkQuery(q func(*fst.FST) (*fst.Iterator, error)) error {
 // Next returns false, Err reports any error met.
 func (it *Iterator) Next() bool {
 	for !it.done {
+		if it.seq != nil {
+			if it.nextSeq() {
+				return true
+			}
+			continue
+		}
 		if it.cur == nil {
 			if len(it.parts) == 0 || it.d.closed.Load() {
 				if it.d.closed.Load() {
@@ -120,6 +190,12 @@ func (it *Iterator) Next() bool {
 				break
 			}
 			it.p, it.parts = it.parts[0], it.parts[1:]
+			if it.isRange && it.p.log.Keyed() {
+				if _, err := it.startSeq(it.p); err != nil {
+					it.fail(it.p.fstName, err)
+				}
+				continue
+			}
 			cur, err := it.open(it.p)
 			if err != nil {
 				it.fail(it.p.fstName, err)
@@ -144,7 +220,7 @@ func (it *Iterator) Next() bool {
 
 func (it *Iterator) fail(file string, err error) {
 	it.err = fmt.Errorf("reader: %s: %w", file, err)
-	it.done, it.valid = true, false
+	it.done, it.valid, it.seq = true, false, nil
 	if it.cur != nil {
 		it.cur.Close()
 		it.cur = nil
@@ -162,6 +238,9 @@ func (it *Iterator) Value() []byte {
 	if !it.valid {
 		return nil
 	}
+	if it.isRange && it.p.log.Keyed() {
+		return it.val
+	}
 	v, err := it.p.log.Value(it.off)
 	if err != nil {
 		it.fail(it.p.logName, err)
@@ -176,7 +255,7 @@ func (it *Iterator) Err() error { return it.err }
 // Close releases the iterator. It is safe to call more than once; it
 // returns nil.
 func (it *Iterator) Close() error {
-	it.done = true
+	it.done, it.seq = true, nil
 	if it.cur != nil {
 		it.cur.Close()
 		it.cur = nil
