@@ -36,8 +36,8 @@ type Iterator struct {
 	seq      *valuelog.Iterator // non-nil while reading a partition sequentially
 	val      []byte             // the current value in sequential mode
 	prev     []byte             // the previous key in sequential mode
-	err   error
-	done  bool
+	err      error
+	done     bool
 }
 
 func (d *Dict) newIterator(from, to []byte, open func(p *part) (*fst.Iterator, error)) *Iterator {
