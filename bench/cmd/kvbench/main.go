@@ -137,7 +137,7 @@ func Main(args []string) error {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
-	if slices.Contains(o.Systems, "kvbuild") {
+	if slices.Contains(o.Systems, "kvbuild") || slices.Contains(o.Systems, "kvbuild-hash") {
 		bin, err := buildKVBuild(*data)
 		if err != nil {
 			return err
