@@ -58,8 +58,18 @@ type SortOptions struct {
 }
 
 // DefaultPartitionReserve is SortOptions.PartitionReserve's default: the
-// memory of one open partition without a hash index.
-const DefaultPartitionReserve = 48 << 20
+// memory of one open partition without a hash index, in the worst case it
+// can reach: the value log's dedup cache full (valuelog's 8 MiB default),
+// the FST and value-log write buffers (1 MiB each), and 6 MiB for vellum's
+// builder state and registry (its default 10000 rows take about 2.3 MiB:
+// 32 partitions of the 886k PyPI rows peak 72 MiB higher with the registry
+// than without). Measured use is lower, ~1.5 MiB a partition on that data
+// (docs/BENCHMARKS.md). A thread then needs 16 + 1 (spill buffer) + 16
+// (minUsefulRun) = 33 MiB, so the default 4 GiB budget runs 107 threads:
+// --threads 64 on a big server is not capped (with the former 48 MiB it was
+// capped to 54, with a warning on every build). Callers that enlarge the
+// registry or add a hash index add their cost to it.
+const DefaultPartitionReserve = 16 << 20
 
 // Fixed parts of the memory budget.
 const (

@@ -352,6 +352,11 @@ func sortOptions(c *cli.Context, out string) (*builder.SortOptions, error) {
 		bopts.HashIndex = &hashindex.WriterOptions{MemoryBytes: int(hixMem)}
 		reserve = builder.DefaultPartitionReserve + hixMem + 1<<20
 	}
+	if r := c.Int("registry"); r > fst.DefaultRegistryTableSize {
+		// A bigger registry than the reserve assumes: about 16 B per cell
+		// plus the state it holds, ~128 B per cell in all.
+		reserve = max(reserve, builder.DefaultPartitionReserve) + int64(r-fst.DefaultRegistryTableSize)*int64(fst.DefaultRegistryMRUSize)*128
+	}
 	if r := c.Int("registry"); r != 0 {
 		bopts.FST = &fst.BuilderOptions{RegistryTableSize: r}
 		bopts.Build["registry"] = strconv.Itoa(r)
@@ -374,10 +379,11 @@ func sortOptions(c *cli.Context, out string) (*builder.SortOptions, error) {
 // report prints the summary and notes after a build.
 func report(w io.Writer, out string, st *extsort.Stats, d time.Duration, threads int) {
 	fmt.Fprintln(w, summary(out, st, d))
+	explicit := threads != 0
 	if threads == 0 {
 		threads = runtime.NumCPU()
 	}
-	if st.Threads < threads {
+	if st.Threads < threads && explicit { // the default (all cores) is capped silently
 		fmt.Fprintf(w, "kvbuild: used %d threads, not %d: --memory %s leaves too little per thread\n", st.Threads, threads, formatBytes(st.MemoryLimit))
 	}
 	if st.TempDir != "" {
