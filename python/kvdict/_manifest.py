@@ -27,22 +27,27 @@ FORMAT_VERSION = 1
 MAX_BODY_LEN = 16 << 20
 FILE_NAME = "MANIFEST"
 
-# Format features this package reads. A manifest naming any other feature is
-# refused with VersionError: never misread.
-KNOWN_FEATURES = frozenset()
+# Required format features ("features") this package reads. A manifest
+# naming any other is refused with VersionError: never misread.
+#   keyed-records  value logs of version 2: each key's record holds the key
+KNOWN_FEATURES = frozenset({"keyed-records"})
+# Optional features ("optional_features") may be ignored; this package uses
+#   hash-index     a part-NNNNN.hix per partition (C reader, with XXH3)
+KEYED, HASH_INDEX = "keyed-records", "hash-index"
 
 
 class Partition:
     """One key range: its FST and value-log files, as the MANIFEST lists them."""
 
-    __slots__ = ("first_key", "last_key", "keys", "fst", "vlog")
+    __slots__ = ("first_key", "last_key", "keys", "fst", "vlog", "hix")
 
-    def __init__(self, first_key, last_key, keys, fst, vlog):
+    def __init__(self, first_key, last_key, keys, fst, vlog, hix):
         self.first_key = first_key
         self.last_key = last_key
         self.keys = keys
         self.fst = fst  # dict: name, size, crc32c, count
         self.vlog = vlog
+        self.hix = hix  # the same, or None without a hash index
 
 
 def _key(v, where):
@@ -86,7 +91,7 @@ def _file(p, name, where, i):
 def decode(data, where, crc32c):
     """Decode and validate MANIFEST bytes; where names the file in errors.
 
-    Returns (the JSON object, [Partition]). Raises FormatError (bad magic),
+    Returns (the JSON object, [Partition], keyed). Raises FormatError (bad magic),
     VersionError (newer manifest or format version, unknown feature) or
     CorruptError (anything damaged)."""
     if len(data) < 20:
@@ -118,6 +123,12 @@ def decode(data, where, crc32c):
     unknown = [f for f in features if f not in KNOWN_FEATURES]
     if unknown:
         raise VersionError(f"kvdict: {where}: dictionary uses features {unknown} that this build does not implement")
+    optional = m.get("optional_features") or []
+    if not isinstance(optional, list):
+        raise CorruptError(f"kvdict: {where}: manifest optional_features is not a list")
+    keyed, hix = KEYED in features, HASH_INDEX in features or HASH_INDEX in optional
+    if hix and not keyed:
+        raise CorruptError(f"kvdict: {where}: manifest lists {HASH_INDEX!r} without {KEYED!r}")
     raw = m.get("partitions") or []
     if not isinstance(raw, list):
         raise CorruptError(f"kvdict: {where}: manifest partitions is not a list")
@@ -127,6 +138,14 @@ def decode(data, where, crc32c):
             raise CorruptError(f"kvdict: {where}: manifest partition {i} is not an object")
         fst, vlog = _file(p, "fst", where, i), _file(p, "vlog", where, i)
         pk = _uint(p, "keys", where)
+        if (p.get("hix") is not None) != hix:
+            raise CorruptError(f"kvdict: {where}: manifest partition {i}: hash index file present "
+                               f"{p.get('hix') is not None}, feature {HASH_INDEX!r} listed {hix}")
+        hfile = _file(p, "hix", where, i) if hix else None
+        if hfile and hfile["count"] != pk:
+            raise CorruptError(f"kvdict: {where}: manifest partition {i}: hash index counts {hfile['count']} keys")
+        if keyed and vlog["count"] != pk:
+            raise CorruptError(f"kvdict: {where}: manifest partition {i}: keyed log has {vlog['count']} records")
         if pk == 0 or fst["count"] != pk or vlog["count"] > pk:
             raise CorruptError(
                 f"kvdict: {where}: manifest partition {i}: inconsistent counts "
@@ -137,7 +156,7 @@ def decode(data, where, crc32c):
             raise CorruptError(f"kvdict: {where}: manifest partition {i}: bad key range")
         if parts and parts[-1].last_key >= first:
             raise CorruptError(f"kvdict: {where}: manifest partitions {i - 1} and {i} overlap or are out of order")
-        parts.append(Partition(first, last, pk, fst, vlog))
+        parts.append(Partition(first, last, pk, fst, vlog, hfile))
         keys += pk
         values += vlog["count"]
     if keys != _uint(m, "keys", where) or values != _uint(m, "values", where):
@@ -145,4 +164,4 @@ def decode(data, where, crc32c):
             f"kvdict: {where}: manifest totals (keys {m.get('keys')}, values {m.get('values')}) "
             f"do not match its partitions (keys {keys}, values {values})"
         )
-    return m, parts
+    return m, parts, keyed

@@ -47,15 +47,15 @@ class _Bad(Exception):
     """Internal: a state or record is damaged (turned into CorruptError)."""
 
 
-def _frame(d, magic, name):
+def _frame(d, magic, name, max_version=1):
     n = len(d)
     if n < HEADER + FOOTER:
         raise CorruptError(f"kvdict: {name}: {n} bytes is too short for a kvdict file (at least 48)")
     if d[:8] != magic:
         raise FormatError(f"kvdict: {name}: bad magic: want {magic!r}")
     version, flags = struct.unpack_from("<II", d, 8)
-    if version != 1:
-        raise VersionError(f"kvdict: {name}: file version {version}, this build reads 1 to 1")
+    if version == 0 or version > max_version:
+        raise VersionError(f"kvdict: {name}: file version {version}, this build reads 1 to {max_version}")
     ft = d[n - FOOTER :]
     if ft[24:32] != magic:
         raise CorruptError(f"kvdict: {name}: footer magic missing (file truncated or damaged at its end)")
@@ -69,15 +69,23 @@ def _frame(d, magic, name):
 
 class _Part:
     __slots__ = ("body", "hi", "root", "vlog", "vend", "first", "last", "fst_name", "vlog_name",
-                 "fst_crc", "vlog_crc", "pins", "nkeys")
+                 "fst_crc", "vlog_crc", "pins", "nkeys", "keyed", "hix")
 
-    def __init__(self, fst_name, fbuf, fcount, fcrc, vlog_name, vbuf, vcount, vcrc, first, last):
+    def __init__(self, fst_name, fbuf, fcount, fcrc, vlog_name, vbuf, vcount, vcrc, first, last, hix_name=None,
+                 hbuf=None, hcount=0, hcrc=0, keyed=False):
+        # The hash index is optional: this reader checks its framing and (in
+        # verify) its checksum, but always walks the FST.
+        self.hix = None
         self.fst_name, self.vlog_name, self.first, self.last = fst_name, vlog_name, first, last
-        self.fst_crc, self.vlog_crc = fcrc, vcrc
+        self.fst_crc, self.vlog_crc, self.keyed = fcrc, vcrc, keyed
         # The memoryviews pin the mmaps (an export), as the C reader's
         # Py_buffer does; close() releases them.
         fm, vm = memoryview(fbuf), memoryview(vbuf)
         self.pins = (fm, vm)
+        if hbuf is not None:
+            hm = memoryview(hbuf)
+            self.pins += (hm,)
+            self.hix = (hix_name, hm, hcount, hcrc)
         self.body = None
         try:
             self._check(fm, vm, fcount, fcrc, vcount, vcrc)
@@ -100,9 +108,12 @@ class _Part:
             raise CorruptError(f"kvdict: {fst_name}: vellum footer counts {vcount_fst} keys, frame footer {count}")
         if root != 0 and (root < 16 or root >= blen - 16):
             raise CorruptError(f"kvdict: {fst_name}: root address {root} outside the states")
-        vflags, vc, vblen, vbcrc = _frame(vm, VLOG_MAGIC, vlog_name)
+        vflags, vc, vblen, vbcrc = _frame(vm, VLOG_MAGIC, vlog_name, 2)
         if vflags:
             raise VersionError(f"kvdict: {vlog_name}: value-log codec {vflags}, this build reads codec 0 (raw)")
+        if (vm[8] == 2) != bool(self.keyed):
+            raise CorruptError(f"kvdict: {vlog_name}: value log version {vm[8]}, but the MANIFEST "
+                               f"{'lists' if self.keyed else 'does not list'} feature keyed-records")
         for name, got, want in ((fst_name, (count, bcrc), (fcount, fcrc)), (vlog_name, (vc, vbcrc), (vcount, vcrc))):
             if got != want:
                 raise CorruptError(
@@ -110,6 +121,12 @@ class _Part:
                     f"(count {want[0]}, crc {want[1]:08x}): file from another build?"
                 )
         self.body, self.hi, self.root, self.nkeys = body, blen - 16, root, count
+        if self.hix is not None:
+            hname, hm, hcount, hcrc = self.hix
+            _, hc, _, hbcrc = _frame(hm, b"kvdHIX\x00\x00", hname)
+            if (hc, hbcrc) != (hcount, hcrc):
+                raise CorruptError(f"kvdict: {hname}: footer (count {hc}, crc {hbcrc:08x}) does not match the "
+                                   f"MANIFEST (count {hcount}, crc {hcrc:08x}): file from another build?")
         self.vlog, self.vend = vm, len(vm) - FOOTER
 
     def release(self):
@@ -266,11 +283,8 @@ class _Part:
             return None
         return (total + fout) & 0xFFFFFFFFFFFFFFFF
 
-    def record(self, off):
-        """The value at record offset off (bytes)."""
+    def _uvarint(self, off):
         v, end = self.vlog, self.vend
-        if off < HEADER or off >= end:
-            raise _Bad
         n = shift = 0
         for k in range(10):
             if off >= end:
@@ -282,12 +296,41 @@ class _Part:
             n |= (b & 0x7F) << shift
             shift += 7
             if not b & 0x80:
-                break
-        else:
+                return n, off
+        raise _Bad
+
+    def record(self, off, key=None):
+        """The value at record offset off (bytes). In a keyed log (version
+        2) the record must hold key (when given): tag 0 = key length, key,
+        value length, value; tag 1 = key length, key, back distance to the
+        tag-0 record holding the value."""
+        v, end = self.vlog, self.vend
+        if off < HEADER or off >= end:
             raise _Bad
-        if n > end - off:
+        if not self.keyed:
+            n, off = self._uvarint(off)
+            if n > end - off:
+                raise _Bad
+            return bytes(v[off : off + n])
+        tag = v[off]
+        if tag > 1:
             raise _Bad
-        return bytes(v[off : off + n])
+        k, o = self._uvarint(off + 1)
+        if k > MAX_KEY_LEN or k > end - o:
+            raise _Bad
+        if key is not None and v[o : o + k] != key:
+            raise _Bad  # the FST pointed at another key's record
+        x, o = self._uvarint(o + k)
+        if tag == 1:
+            if x == 0 or x > off - HEADER or v[off - x] != 0:
+                raise _Bad
+            k, o = self._uvarint(off - x + 1)
+            if k > MAX_KEY_LEN or k > end - o:
+                raise _Bad
+            x, o = self._uvarint(o + k)
+        if x > end - o:
+            raise _Bad
+        return bytes(v[o : o + x])
 
     def walk(self, start):
         """Yield (key, record offset) for keys >= start (None: all), in order."""
@@ -362,7 +405,7 @@ class Reader:
         if off is None:
             return None
         try:
-            return p.record(off)
+            return p.record(off, k)
         except _Bad:
             raise CorruptError(f"kvdict: {p.vlog_name}: value record out of bounds or damaged") from None
 
@@ -428,7 +471,7 @@ class Reader:
                     yield key
                     continue
                 try:
-                    v = p.record(off)
+                    v = p.record(off, key)
                 except _Bad:
                     raise CorruptError(f"kvdict: {p.vlog_name}: value record out of bounds or damaged") from None
                 yield v if mode == 1 else (key, v)
@@ -436,7 +479,11 @@ class Reader:
     def verify(self):
         self._check()
         for p in self._parts:
-            fm, vm = p.pins
+            fm, vm = p.pins[:2]
+            if p.hix is not None:
+                hname, hm, _, hcrc = p.hix
+                if crc32c(hm[: len(hm) - FOOTER]) != hcrc:
+                    raise CorruptError(f"kvdict: {hname}: body checksum mismatch")
             if crc32c(fm[: len(fm) - FOOTER]) != p.fst_crc:
                 raise CorruptError(f"kvdict: {p.fst_name}: body checksum mismatch")
             if crc32c(vm[: len(vm) - FOOTER]) != p.vlog_crc:

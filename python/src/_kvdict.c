@@ -21,10 +21,11 @@ static PyObject *CorruptError, *VersionError, *FormatError;
 
 typedef struct {
 	kvd_part core;
-	Py_buffer fbuf, vbuf;
-	PyObject *first, *last;       /* bytes */
+	Py_buffer fbuf, vbuf, hbuf;     /* hbuf.obj is NULL without a hash index */
+	PyObject *first, *last;         /* bytes */
 	PyObject *fst_name, *vlog_name; /* str, for messages */
-	uint32_t fst_crc, vlog_crc;
+	PyObject *hix_name;             /* str or None */
+	uint32_t fst_crc, vlog_crc, hix_crc;
 	uint64_t nkeys; /* the FST's key count */
 } rpart;
 
@@ -122,18 +123,13 @@ static int lookup(const Reader *r, const uint8_t *k, size_t n, const uint8_t **v
 	*in_log = 0;
 	if (i < 0)
 		return KVD_MISSING;
-	uint64_t off;
-	int rc = kvd_fst_get(&r->parts[i].core, k, n, &off);
-	if (rc != KVD_FOUND)
-		return rc;
-	*in_log = 1;
-	if (kvd_record(&r->parts[i].core, off, val, len) < 0)
-		return KVD_CORRUPT;
-	return KVD_FOUND;
+	return kvd_get(&r->parts[i].core, k, n, val, len, in_log);
 }
 
 static PyObject *lookup_error(const Reader *r, Py_ssize_t pi, int in_log)
 {
+	if (in_log == 2)
+		return raise_corrupt(r->parts[pi].hix_name, "hash index entry points at a bad record");
 	if (in_log)
 		return raise_corrupt(r->parts[pi].vlog_name, "value record out of bounds or damaged");
 	return raise_corrupt(r->parts[pi].fst_name, "damaged FST state on a key's path");
@@ -193,13 +189,17 @@ static int Reader_contains(Reader *r, PyObject *key)
 	if (key_get(key, &k) < 0)
 		return -1;
 	Py_ssize_t pi = find_part(r, k.p, (size_t)k.n);
-	int rc = KVD_MISSING;
+	int rc = KVD_MISSING, in_log = 0;
 	uint64_t off;
-	if (pi >= 0)
+	if (pi >= 0 && r->parts[pi].core.hix) {
+		const uint8_t *val;
+		rc = kvd_get(&r->parts[pi].core, k.p, (size_t)k.n, &val, &off, &in_log);
+	} else if (pi >= 0) {
 		rc = kvd_fst_get(&r->parts[pi].core, k.p, (size_t)k.n, &off);
+	}
 	key_release(&k);
 	if (rc < 0) {
-		lookup_error(r, pi, 0);
+		lookup_error(r, pi, in_log);
 		return -1;
 	}
 	return rc == KVD_FOUND;
@@ -331,6 +331,9 @@ static void release_parts(Reader *r)
 			PyBuffer_Release(&p->fbuf);
 		if (p->vbuf.obj)
 			PyBuffer_Release(&p->vbuf);
+		if (p->hbuf.obj)
+			PyBuffer_Release(&p->hbuf);
+		Py_CLEAR(p->hix_name);
 		Py_CLEAR(p->first);
 		Py_CLEAR(p->last);
 		Py_CLEAR(p->fst_name);
@@ -350,8 +353,10 @@ static int frame_error(int rc, PyObject *name, const char *msg)
 
 /* Reader(parts, nkeys): parts is a list of tuples (fst_name, fst_buffer,
  * fst_count, fst_crc, vlog_name, vlog_buffer, vlog_count, vlog_crc,
- * first_key, last_key), the names being full paths for messages and the
- * counts and CRCs the MANIFEST's. */
+ * first_key, last_key, hix_name, hix_buffer, hix_count, hix_crc, keyed),
+ * the names being full paths for messages, the counts and CRCs the
+ * MANIFEST's; hix_name and hix_buffer are None without a hash index, and
+ * keyed says whether the MANIFEST lists keyed-records. */
 static int Reader_init(Reader *r, PyObject *args, PyObject *kwds)
 {
 	PyObject *list;
@@ -373,12 +378,15 @@ static int Reader_init(Reader *r, PyObject *args, PyObject *kwds)
 	r->nkeys = nkeys;
 	for (Py_ssize_t i = 0; i < n; i++) {
 		rpart *p = &r->parts[i];
-		PyObject *fbo, *vbo, *fname, *vname, *first, *last;
-		unsigned long long fcount, vcount;
-		unsigned int fcrc, vcrc;
-		if (!PyArg_ParseTuple(PyList_GET_ITEM(list, i), "UOKIUOKISS", &fname, &fbo, &fcount, &fcrc, &vname, &vbo,
-		                      &vcount, &vcrc, &first, &last))
+		PyObject *fbo, *vbo, *fname, *vname, *first, *last, *hname, *hbo;
+		unsigned long long fcount, vcount, hcount;
+		unsigned int fcrc, vcrc, hcrc;
+		int keyed;
+		if (!PyArg_ParseTuple(PyList_GET_ITEM(list, i), "UOKIUOKISSOOKIp", &fname, &fbo, &fcount, &fcrc, &vname,
+		                      &vbo, &vcount, &vcrc, &first, &last, &hname, &hbo, &hcount, &hcrc, &keyed))
 			goto fail;
+		Py_INCREF(hname);
+		p->hix_name = hname;
 		Py_INCREF(fname);
 		p->fst_name = fname;
 		Py_INCREF(vname);
@@ -395,7 +403,7 @@ static int Reader_init(Reader *r, PyObject *args, PyObject *kwds)
 		int which;
 		char err[256];
 		int rc = kvd_part_init(&p->core, p->fbuf.buf, (uint64_t)p->fbuf.len, p->vbuf.buf, (uint64_t)p->vbuf.len,
-		                       &ff, &vf, &which, err, sizeof err);
+		                       keyed, &ff, &vf, &which, err, sizeof err);
 		if (rc < 0) {
 			frame_error(rc, which ? p->vlog_name : p->fst_name, err);
 			goto fail;
@@ -416,6 +424,28 @@ static int Reader_init(Reader *r, PyObject *args, PyObject *kwds)
 		}
 		p->fst_crc = fcrc;
 		p->nkeys = ff.count;
+		if (hbo != Py_None) {
+			kvd_frame hf;
+			if (!PyUnicode_Check(hname)) {
+				PyErr_SetString(PyExc_TypeError, "kvdict: hix_name must be str");
+				goto fail;
+			}
+			if (PyObject_GetBuffer(hbo, &p->hbuf, PyBUF_SIMPLE) < 0)
+				goto fail;
+			rc = kvd_hix_init(&p->core, p->hbuf.buf, (uint64_t)p->hbuf.len, ff.count, &hf, err, sizeof err);
+			if (rc < 0) {
+				frame_error(rc, hname, err);
+				goto fail;
+			}
+			if (hf.count != hcount || hf.body_crc != hcrc) {
+				snprintf(err, sizeof err,
+				         "footer (count %llu, crc %08x) does not match the MANIFEST (count %llu, crc %08x): file from another build?",
+				         (unsigned long long)hf.count, hf.body_crc, hcount, hcrc);
+				frame_error(KVD_CORRUPT, hname, err);
+				goto fail;
+			}
+			p->hix_crc = hcrc;
+		}
 		p->vlog_crc = vcrc;
 	}
 	return 0;
@@ -451,13 +481,17 @@ static PyObject *Reader_verify(Reader *r, PyObject *unused)
 		return closed_error();
 	for (Py_ssize_t i = 0; i < r->nparts; i++) {
 		rpart *p = &r->parts[i];
-		uint32_t fc, vc;
+		uint32_t fc, vc, hc = 0;
 		r->busy++;
 		Py_BEGIN_ALLOW_THREADS
 		fc = kvd_crc32c(0, p->fbuf.buf, (size_t)p->fbuf.len - KVD_FRAME_FOOTER);
 		vc = kvd_crc32c(0, p->vbuf.buf, (size_t)p->vbuf.len - KVD_FRAME_FOOTER);
+		if (p->hbuf.obj)
+			hc = kvd_crc32c(0, p->hbuf.buf, (size_t)p->hbuf.len - KVD_FRAME_FOOTER);
 		Py_END_ALLOW_THREADS
 		r->busy--;
+		if (p->hbuf.obj && hc != p->hix_crc)
+			return raise_corrupt(p->hix_name, "body checksum mismatch");
 		if (fc != p->fst_crc)
 			return raise_corrupt(p->fst_name, "body checksum mismatch");
 		if (vc != p->vlog_crc)
@@ -596,7 +630,7 @@ static PyObject *Iter_next(Iter *it)
 		}
 		const uint8_t *val;
 		uint64_t len;
-		if (kvd_record(&r->parts[it->pi].core, off, &val, &len) < 0) {
+		if (kvd_value(&r->parts[it->pi].core, off, it->it.key, klen, 0, &val, &len) != KVD_FOUND) {
 			Py_XDECREF(k);
 			it->done = 1;
 			return raise_corrupt(r->parts[it->pi].vlog_name, "value record out of bounds or damaged");
@@ -709,6 +743,10 @@ PyMODINIT_FUNC PyInit__kvdict(void)
 	PyObject *m = PyModule_Create(&module);
 	if (!m)
 		return NULL;
+	if (PyModule_AddIntConstant(m, "HASH_INDEX", KVD_HAVE_XXH3) < 0) {
+		Py_DECREF(m);
+		return NULL;
+	}
 	Py_INCREF(&ReaderType);
 	if (PyModule_AddObject(m, "Reader", (PyObject *)&ReaderType) < 0) {
 		Py_DECREF(&ReaderType);

@@ -62,6 +62,20 @@
 #include <stdint.h>
 #include <string.h>
 
+/* The hash index (optional feature "hash-index") needs XXH3-64; Debian's
+ * libxxhash-dev provides it header-only. Without it the index is ignored
+ * and lookups walk the FST, with the same answers. */
+#if defined(__has_include)
+#if __has_include(<xxhash.h>)
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+#define KVD_HAVE_XXH3 1
+#endif
+#endif
+#ifndef KVD_HAVE_XXH3
+#define KVD_HAVE_XXH3 0
+#endif
+
 #define KVD_FRAME_HEADER 16
 #define KVD_FRAME_FOOTER 32
 #define KVD_VELLUM_HEADER 16
@@ -192,12 +206,18 @@ typedef struct {
 	uint64_t root;
 	const uint8_t *vlog; /* the whole value log file */
 	uint64_t vlog_end;   /* end of its body: size - 32 */
+	int keyed;           /* value log version 2: keyed records */
+	/* hash index (NULL table: none, or not used) */
+	const uint8_t *hix;  /* the table: L slots of 8 bytes */
+	uint64_t hix_l, hix_m, hix_seed;
+	uint8_t hix_maxdisp;
 } kvd_part;
 
 /* kvd_part_init validates both files' framing and vellum's header and
  * footer, O(1). which is set to 0 (FST) or 1 (value log) on failure. */
 static int kvd_part_init(kvd_part *p, const uint8_t *fst, uint64_t fst_size, const uint8_t *vlog,
-                         uint64_t vlog_size, kvd_frame *ff, kvd_frame *vf, int *which, char *err, size_t errlen)
+                         uint64_t vlog_size, int keyed, kvd_frame *ff, kvd_frame *vf, int *which, char *err,
+                         size_t errlen)
 {
 	int rc;
 	*which = 0;
@@ -228,17 +248,80 @@ static int kvd_part_init(kvd_part *p, const uint8_t *fst, uint64_t fst_size, con
 		return KVD_CORRUPT;
 	}
 	*which = 1;
-	if ((rc = kvd_frame_decode(vlog, vlog_size, KVD_VLOG_MAGIC, 1, vf, err, errlen)) < 0)
+	if ((rc = kvd_frame_decode(vlog, vlog_size, KVD_VLOG_MAGIC, 2, vf, err, errlen)) < 0)
 		return rc;
 	if (vf->flags != 0) {
 		snprintf(err, errlen, "value-log codec %u, this build reads codec 0 (raw)", vf->flags);
 		return KVD_VERSION;
+	}
+	if ((vf->version == 2) != (keyed != 0)) {
+		snprintf(err, errlen, "value log version %u, but the MANIFEST %s feature keyed-records", vf->version,
+		         keyed ? "lists" : "does not list");
+		return KVD_CORRUPT;
 	}
 	p->body = b;
 	p->body_len = bl;
 	p->root = root;
 	p->vlog = vlog;
 	p->vlog_end = vlog_size - KVD_FRAME_FOOTER;
+	p->keyed = keyed;
+	p->hix = NULL;
+	return 0;
+}
+
+/* ---- hash index (hashindex/format.go), optional feature "hash-index"
+ *
+ *	header   0:8 "kvdHIX\0\0", 8:12 version 1, 12:16 flags 0
+ *	table    L slots of 8 bytes (uint64 LE): bits 63..24 record address
+ *	         >> shift, 23..16 displacement (saturated at 255), 15..0
+ *	         fingerprint; 0 = empty
+ *	trailer  the body's last 64 bytes: 0:4 hash (1 = XXH3-64 with seed),
+ *	         4:5 layout (1), 5:6 shift (0), 6:8 reserved, 8:16 seed,
+ *	         16:24 M home slots, 24:32 L slots, 32:40 keys, 40:41 largest
+ *	         displacement, 41:64 reserved (0)
+ *
+ * home(key) = high 64 bits of XXH3(key, seed) * M; fingerprint = hash &
+ * 0xffff. A candidate is confirmed by the key stored in its record. */
+
+#define KVD_HIX_MAGIC "kvdHIX\0\0"
+#define KVD_HIX_TRAILER 64
+
+static int kvd_hix_init(kvd_part *p, const uint8_t *d, uint64_t n, uint64_t nkeys, kvd_frame *hf, char *err,
+                        size_t errlen)
+{
+	int rc;
+	if ((rc = kvd_frame_decode(d, n, KVD_HIX_MAGIC, 1, hf, err, errlen)) < 0)
+		return rc;
+	const uint8_t *body = d + KVD_FRAME_HEADER;
+	uint64_t bl = hf->body_len;
+	if (bl < KVD_HIX_TRAILER || (bl - KVD_HIX_TRAILER) % 8 != 0) {
+		snprintf(err, errlen, "body of %llu bytes is not 8*L + 64", (unsigned long long)bl);
+		return KVD_CORRUPT;
+	}
+	const uint8_t *t = body + bl - KVD_HIX_TRAILER;
+	uint32_t hash = (uint32_t)kvd_le(t, 4);
+	if (hash != 1 || t[4] != 1 || t[5] != 0) {
+		snprintf(err, errlen, "hash function %u, entry layout %u, address shift %u: this build reads 1, 1, 0", hash,
+		         t[4], t[5]);
+		return KVD_VERSION;
+	}
+	int zero = t[6] == 0 && t[7] == 0;
+	for (int i = 41; i < KVD_HIX_TRAILER; i++)
+		zero &= t[i] == 0;
+	uint64_t m = kvd_le(t + 16, 8), l = kvd_le(t + 24, 8), keys = kvd_le(t + 32, 8);
+	if (!zero || l != (bl - KVD_HIX_TRAILER) / 8 || m == 0 || m > l || keys != hf->count || keys > l ||
+	    keys != nkeys) {
+		snprintf(err, errlen, "inconsistent trailer (M %llu, L %llu, keys %llu)", (unsigned long long)m,
+		         (unsigned long long)l, (unsigned long long)keys);
+		return KVD_CORRUPT;
+	}
+	if (KVD_HAVE_XXH3 && p->keyed) {
+		p->hix = body;
+		p->hix_l = l;
+		p->hix_m = m;
+		p->hix_seed = kvd_le(t + 8, 8);
+		p->hix_maxdisp = t[40];
+	}
 	return 0;
 }
 
@@ -448,6 +531,143 @@ static inline int kvd_record(const kvd_part *p, uint64_t off, const uint8_t **va
 	*val = p->vlog + off;
 	*len = n;
 	return 0;
+}
+
+/* kvd_uvarint reads a uvarint at *off (advanced) below end. */
+static inline int kvd_uvarint(const uint8_t *d, uint64_t end, uint64_t *off, uint64_t *v)
+{
+	uint64_t x = 0, o = *off;
+	unsigned shift = 0;
+	for (int k = 0;; k++) {
+		if (k == 10 || o >= end)
+			return KVD_CORRUPT;
+		uint8_t b = d[o++];
+		if (k == 9 && b > 1)
+			return KVD_CORRUPT;
+		x |= (uint64_t)(b & 0x7f) << shift;
+		shift += 7;
+		if (!(b & 0x80))
+			break;
+	}
+	*off = o;
+	*v = x;
+	return 0;
+}
+
+/* Keyed record (valuelog/format.go, value log version 2):
+ *
+ *	tag 0x00: key length (uvarint <= 65535), key, value length (uvarint), value
+ *	tag 0x01: key length, key, back distance d (uvarint, 1 <= d <= off-16):
+ *	          the value is that of the tag-0x00 record at off-d
+ *	other tags: corruption
+ *
+ * kvd_keyed decodes the record at off: its key, and its value (a reference
+ * is resolved; a reference to anything but a tag-0 record is damage). */
+static int kvd_keyed(const kvd_part *p, uint64_t off, const uint8_t **key, uint64_t *klen, const uint8_t **val,
+                     uint64_t *vlen)
+{
+	const uint8_t *d = p->vlog;
+	uint64_t end = p->vlog_end, o = off, k, x;
+	if (off < KVD_FRAME_HEADER || off >= end)
+		return KVD_CORRUPT;
+	uint8_t tag = d[o++];
+	if (tag > 1)
+		return KVD_CORRUPT;
+	if (kvd_uvarint(d, end, &o, &k) < 0 || k > KVD_MAX_KEY_LEN || k > end - o)
+		return KVD_CORRUPT;
+	*key = d + o;
+	*klen = k;
+	o += k;
+	if (kvd_uvarint(d, end, &o, &x) < 0)
+		return KVD_CORRUPT;
+	if (tag == 1) {
+		if (x == 0 || x > off - KVD_FRAME_HEADER)
+			return KVD_CORRUPT;
+		uint64_t r = off - x;
+		if (d[r] != 0)
+			return KVD_CORRUPT; /* a reference to a reference */
+		r++;
+		if (kvd_uvarint(d, end, &r, &k) < 0 || k > KVD_MAX_KEY_LEN || k > end - r)
+			return KVD_CORRUPT;
+		r += k;
+		if (kvd_uvarint(d, end, &r, &x) < 0)
+			return KVD_CORRUPT;
+		o = r;
+	}
+	if (x > end - o)
+		return KVD_CORRUPT;
+	*val = d + o;
+	*vlen = x;
+	return 0;
+}
+
+/* kvd_value returns the value of key, whose record is at off (from the FST
+ * or the index). In a keyed log the record's key must be key: from the FST
+ * a mismatch is damage (KVD_CORRUPT); from the index (probe != 0) it means
+ * another key with the same fingerprint (KVD_MISSING). */
+static inline int kvd_value(const kvd_part *p, uint64_t off, const uint8_t *key, size_t klen, int probe,
+                            const uint8_t **val, uint64_t *vlen)
+{
+	if (!p->keyed)
+		return kvd_record(p, off, val, vlen) < 0 ? KVD_CORRUPT : KVD_FOUND;
+	const uint8_t *k;
+	uint64_t kl;
+	if (kvd_keyed(p, off, &k, &kl, val, vlen) < 0)
+		return KVD_CORRUPT;
+	if (kl != klen || memcmp(k, key, klen) != 0)
+		return probe ? KVD_MISSING : KVD_CORRUPT;
+	return KVD_FOUND;
+}
+
+/* kvd_hix_get looks key up through the hash index: KVD_FOUND with its
+ * value, KVD_MISSING, or KVD_CORRUPT when a candidate's record is damaged.
+ * A damaged table can only produce wrong candidates, which the key
+ * comparison rejects: an absent key never returns a value. */
+static int kvd_hix_get(const kvd_part *p, const uint8_t *key, size_t klen, const uint8_t **val, uint64_t *vlen)
+{
+#if KVD_HAVE_XXH3
+	uint64_t h = XXH3_64bits_withSeed(key, klen, p->hix_seed);
+	uint64_t home = (uint64_t)(((unsigned __int128)h * p->hix_m) >> 64);
+	uint64_t limit = p->hix_l;
+	if (p->hix_maxdisp < 255 && home + p->hix_maxdisp + 1 < limit)
+		limit = home + p->hix_maxdisp + 1;
+	for (uint64_t i = home; i < limit; i++) {
+		uint64_t e = kvd_le(p->hix + i * 8, 8);
+		if (e == 0)
+			break;
+		uint64_t disp = (e >> 16) & 0xff;
+		if (disp < 255 && i - disp > home)
+			break;
+		if ((e & 0xffff) != (h & 0xffff))
+			continue;
+		int rc = kvd_value(p, e >> 24, key, klen, 1, val, vlen);
+		if (rc != KVD_MISSING)
+			return rc;
+	}
+	return KVD_MISSING;
+#else
+	return KVD_CORRUPT;
+#endif
+}
+
+/* kvd_get looks key up in one partition, through the hash index when
+ * there is one, else the FST. */
+static inline int kvd_get(const kvd_part *p, const uint8_t *key, size_t klen, const uint8_t **val, uint64_t *vlen,
+                          int *in_log)
+{
+	*in_log = 0;
+	if (p->hix) {
+		if (klen > KVD_MAX_KEY_LEN)
+			return KVD_MISSING;
+		*in_log = 2;
+		return kvd_hix_get(p, key, klen, val, vlen);
+	}
+	uint64_t off;
+	int rc = kvd_fst_get(p, key, klen, &off);
+	if (rc != KVD_FOUND)
+		return rc;
+	*in_log = 1;
+	return kvd_value(p, off, key, klen, 0, val, vlen);
 }
 
 /* ---- ordered iteration over one partition */

@@ -20,6 +20,8 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 GOLDEN = os.path.join(REPO, "reader", "testdata", "dict-v1")
+# the same keys and values, with keyed records and a hash index
+GOLDEN_HASH = os.path.join(REPO, "reader", "testdata", "dict-hash")
 
 sys.path.insert(0, HERE)
 
@@ -132,6 +134,8 @@ def dicts(kvbuild, kvlookup, tmp_path_factory):
     specs = {
         "url": (url_pairs(30000, 1), ["--threads", "3"]),
         "edge": (edge_pairs(2), ["--threads", "4"]),
+        "url-hix": (url_pairs(30000, 1), ["--threads", "3", "--hash-index"]),
+        "edge-hix": (edge_pairs(2), ["--threads", "4", "--hash-index"]),
         "one": ([(b"only", b"key")], []),
         "empty": ([], []),
     }

@@ -12,7 +12,7 @@ import sys
 import pytest
 
 import kvdict
-from conftest import GOLDEN
+from conftest import GOLDEN, GOLDEN_HASH
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -26,8 +26,9 @@ def _run(backend, path, mode, seed=1, timeout=300):
 
 # Ensure every single-bit flip in every file of the golden dictionary is
 # caught by open or verify, with no crash on the way.
-def test_flip_golden(backend):
-    _run(backend, GOLDEN, "flip")
+@pytest.mark.parametrize("path", [GOLDEN, GOLDEN_HASH])
+def test_flip_golden(backend, path):
+    _run(backend, path, "flip")
 
 
 # Ensure flips in a bigger, multi-partition dictionary are caught too.
@@ -39,11 +40,11 @@ def test_flip_built(backend, dicts):
 
 # Ensure random garbage inside the FST and value-log bodies (which open
 # does not checksum) gives kvdict errors or answers, never a crash or hang.
-@pytest.mark.parametrize("name", ["golden", "edge"])
+@pytest.mark.parametrize("name", ["golden", "golden-hash", "edge", "edge-hix"])
 def test_garbage(backend, dicts, name):
-    if backend == "python" and name != "golden":
+    if backend == "python" and not name.startswith("golden"):
         pytest.skip("too slow in pure Python; the golden garbage run covers its checks")
-    path = GOLDEN if name == "golden" else dicts[name][0]
+    path = {"golden": GOLDEN, "golden-hash": GOLDEN_HASH}.get(name) or dicts[name][0]
     _run(backend, path, "garbage", seed=7)
 
 
@@ -87,12 +88,13 @@ def _rewrite_manifest(d, edit):
     (d / "MANIFEST").write_bytes(head + struct.pack("<I", kvdict._pure.crc32c(head)))
 
 
-# Ensure a feature this build does not know, or a newer format version, is
-# refused with VersionError: never misread. Until the hash-index and zstd
-# features are implemented here, their names are refused too.
+# Ensure a required feature this build does not know (compressed records,
+# until they are implemented here), or a newer format version, is refused
+# with VersionError: never misread; an unknown optional feature is ignored.
 @pytest.mark.parametrize("edit", [
     lambda m: m.__setitem__("features", ["some-future-feature"]),
     lambda m: m.__setitem__("format_version", 2),
+    lambda m: m.__setitem__("features", ["keyed-records", "zstd"]),
 ])
 def test_unknown_feature(backend, tmp_path, edit):
     d = _copy(tmp_path)
@@ -131,3 +133,11 @@ def test_codec_and_magic(backend, tmp_path):
         with pytest.raises(err):
             kvdict.open(d, backend=backend)
         shutil.rmtree(d)
+
+
+# Ensure an optional feature this build does not know is ignored.
+def test_unknown_optional_feature(backend, tmp_path):
+    d = _copy(tmp_path)
+    _rewrite_manifest(d, lambda m: m.__setitem__("optional_features", ["some-future-index"]))
+    with kvdict.open(d, backend=backend) as x:
+        assert x[b"empty_value"] == b""

@@ -3,7 +3,7 @@ example of docs/FORMAT.md) opens and reads the same in both readers,
 forever: the Python twin of the Go reader's TestCompat_V1."""
 
 import kvdict
-from conftest import GOLDEN
+from conftest import GOLDEN, GOLDEN_HASH
 
 WANT = [
     (b"", b"empty key"),
@@ -55,3 +55,18 @@ def test_golden_scans(backend):
         assert list(d.range(b"empty_value", None)) == WANT[2:]
         assert list(d.range(b"empty_value\x00", b"https://example.com/b")) == WANT[3:4]
         assert list(d.range(b"z", b"a")) == []
+
+
+# Ensure the golden dictionary with keyed records and a hash index
+# (reader/testdata/dict-hash) reads the same as dict-v1 in both readers.
+def test_golden_hash(backend):
+    with kvdict.open(GOLDEN_HASH, backend=backend) as d:
+        assert d.manifest["features"] == ["keyed-records"]
+        assert list(d.items()) == WANT
+        for k, v in WANT:
+            assert d[k] == v and k in d
+        for k in [b"\x00", b"caf", b"https://example.com/", b"zzz", b"\xff\xfe"]:
+            assert k not in d and d.get(k) is None
+        assert d.get_many([k for k, _ in WANT] + [b"x"]) == [v for _, v in WANT] + [None]
+        assert list(d.items(prefix=b"https://")) == WANT[3:5]
+        d.verify()
