@@ -39,7 +39,11 @@ import (
 //	 0:4    hash function (uint32): 1 = XXH3-64 with a 64-bit seed
 //	        (XXH3_64bits_withSeed of the reference xxHash library)
 //	 4:5    entry layout (uint8): 1 = the 8-byte entry above
-//	 5:6    address shift (uint8): 0 in files this build writes
+//	 5:6    address shift s (uint8): 0 in files this build writes (codec-0
+//	        value logs). Reserved for block codecs (issue 9: s = 4, an
+//	        entry holds the block's address, and the reader compares the
+//	        key with every record of the block); this build refuses s != 0
+//	        with ErrVersion
 //	 6:8    reserved, 0
 //	 8:16   seed (uint64), chosen at random per dictionary build
 //	16:24   M, the number of home slots (uint64), M >= 1
