@@ -10,7 +10,8 @@ require (
 	// mmap of every dictionary file: we own the mapping, never vellum.Open.
 	github.com/edsrzf/mmap-go v1.2.0
 	// Transparent .gz and .zst input for kvbuild: the standard library has
-	// no zstd, and its gzip is slower.
+	// no zstd, and its gzip is slower. Also compressed value-log records
+	// (internal/zrec): zstd with a dictionary trained by its dict package.
 	github.com/klauspost/compress v1.20.3
 	// The CLIs (design card).
 	github.com/urfave/cli/v2 v2.27.7

@@ -1,0 +1,120 @@
+package zrec
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"sync"
+	"sync/atomic"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// Encoder turns group payloads into stored groups (doc.go). It is safe for
+// concurrent use, but compresses one group at a time: a builder writing
+// partitions in parallel gives each its own Encoder.
+type Encoder struct {
+	enc        *zstd.Encoder
+	dictID     uint32
+	checksum   bool
+	scratch    sync.Pool // *[]byte, compressed frames
+	maxPayload atomic.Int64
+	raw        atomic.Int64 // groups stored raw
+	groups     atomic.Int64
+}
+
+// NewEncoder returns an Encoder using dictionary (nil or empty: none), a
+// dictionary returned by Trainer.Train or read back from a file.
+func NewEncoder(dictionary []byte, o *EncoderOptions) (*Encoder, error) {
+	var r EncoderOptions
+	if o != nil {
+		r = *o
+	}
+	if r.Level == 0 {
+		r.Level = zstd.SpeedFastest
+	}
+	opts := []zstd.EOption{
+		zstd.WithEncoderLevel(r.Level),
+		zstd.WithEncoderCRC(false),
+		zstd.WithSingleSegment(true),
+		zstd.WithEncoderConcurrency(1),
+		zstd.WithZeroFrames(true),
+	}
+	e := &Encoder{checksum: !r.NoChecksum}
+	if len(dictionary) > 0 {
+		if err := checkDict(dictionary); err != nil {
+			return nil, err
+		}
+		opts = append(opts, zstd.WithEncoderDict(dictionary))
+		e.dictID = DictID
+	}
+	enc, err := zstd.NewWriter(nil, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("zrec: dictionary: %v: %w", err, ErrCorrupt)
+	}
+	e.enc = enc
+	return e, nil
+}
+
+// AppendGroup appends the stored form of one group to dst and returns the
+// extended slice. payload is the group's records, built with AppendRecord.
+// The group is stored raw when compression would not make it smaller.
+func (e *Encoder) AppendGroup(dst, payload []byte) []byte {
+	n := len(payload)
+	for {
+		old := e.maxPayload.Load()
+		if int64(n) <= old || e.maxPayload.CompareAndSwap(old, int64(n)) {
+			break
+		}
+	}
+	e.groups.Add(1)
+	sp, _ := e.scratch.Get().(*[]byte)
+	if sp == nil {
+		sp = new([]byte)
+	}
+	defer e.scratch.Put(sp)
+	rawLen := uvarintLen(uint64(n)<<flagBits) + n
+	var body []byte
+	ok := false
+	if n > 0 {
+		*sp = e.enc.EncodeAll(payload, (*sp)[:0])
+		body, ok = frameBody(*sp, n)
+	}
+	if ok && uvarintLen(uint64(n)<<flagBits)+uvarintLen(uint64(len(body)))+len(body) < rawLen {
+		dst = appendHeader(dst, n, false, len(body))
+		dst = append(dst, body...)
+	} else {
+		e.raw.Add(1)
+		dst = appendHeader(dst, n, true, n)
+		dst = append(dst, payload...)
+	}
+	if e.checksum {
+		dst = binary.LittleEndian.AppendUint32(dst, crc32.Checksum(payload, castagnoli))
+	}
+	if cap(*sp) > 1<<20 {
+		*sp = nil // do not pin a buffer grown by one huge group
+	}
+	return dst
+}
+
+// MaxPayload returns the longest payload encoded so far: the bound a
+// writer records so that readers can set DecoderOptions.MaxPayload.
+func (e *Encoder) MaxPayload() int { return int(e.maxPayload.Load()) }
+
+// Stats returns how many groups were encoded and how many of them were
+// stored raw.
+func (e *Encoder) Stats() (groups, raw int64) { return e.groups.Load(), e.raw.Load() }
+
+// Close releases the encoder's resources. The Encoder must not be used
+// afterwards.
+func (e *Encoder) Close() error { return e.enc.Close() }
+
+// uvarintLen returns the length of x as a uvarint.
+func uvarintLen(x uint64) int {
+	n := 1
+	for x >= 0x80 {
+		x >>= 7
+		n++
+	}
+	return n
+}
