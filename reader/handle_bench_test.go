@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
@@ -12,40 +11,33 @@ import (
 	"github.com/kvdict/kvdict/store"
 )
 
-// benchHandleKeys is the store size of the Handle benchmarks: 1M keys, or
-// KVDICT_BENCH_KEYS (docs/BENCHMARKS.md uses 10M).
-func benchHandleKeys() int {
-	if n, err := strconv.Atoi(os.Getenv("KVDICT_BENCH_KEYS")); err == nil && n > 0 {
-		return n
-	}
-	return 1_000_000
-}
+// benchHandleKeys is the store size of the Handle benchmarks: -bench.keys
+// (docs/BENCHMARKS.md uses 10M).
+func benchHandleKeys() int { return *benchKeys }
 
 func benchKey(i int) []byte { return fmt.Appendf(nil, "https://example.com/%09d/page", i) }
 
 // benchStore publishes n URL-like keys as version 1 of a store, and a
 // version 2 that is a copy of it made of hard links (same files, a new
 // directory: what a reload sees as a new version, at no build cost). It
-// returns the store and the keys in a scattered lookup order.
-//
-// KVDICT_BENCH_STORE=DIR keeps the store at DIR between runs (made on
-// first use, never removed: remove it yourself), so that -count=N does
-// not rebuild 10M keys N times.
+// returns the store and the keys in a scattered lookup order. The store
+// is cached in -bench.dir, like the other benchmark dictionaries, so that
+// -count=N does not rebuild 10M keys N times.
 func benchStore(b *testing.B, n int) (string, [][]byte) {
 	b.Helper()
 	keys := make([][]byte, 1<<16)
 	for i := range keys {
 		keys[i] = benchKey(int(uint64(i) * 0x9e3779b97f4a7c15 % uint64(n)))
 	}
-	dir := filepath.Join(b.TempDir(), "store")
-	if keep := os.Getenv("KVDICT_BENCH_STORE"); keep != "" {
-		dir = filepath.Join(keep, fmt.Sprintf("keys=%d", n))
-		if _, err := os.Stat(filepath.Join(dir, "v000002.kvd")); err == nil {
-			return dir, keys
-		}
-		if err := os.MkdirAll(keep, 0o755); err != nil {
-			b.Fatal(err)
-		}
+	dir := filepath.Join(*benchDir, fmt.Sprintf("handle-store-keys=%d", n))
+	if _, err := os.Stat(filepath.Join(dir, "v000002.kvd")); err == nil {
+		return dir, keys
+	}
+	if err := os.RemoveAll(dir); err != nil { // a half-made one
+		b.Fatal(err)
+	}
+	if err := os.MkdirAll(*benchDir, 0o755); err != nil {
+		b.Fatal(err)
 	}
 	p, err := store.Begin(dir, nil)
 	if err != nil {
