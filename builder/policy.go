@@ -114,6 +114,22 @@ func (p Policy) load(r *record) error {
 	return nil
 }
 
+// loadReduced is load for a record that already stands for all earlier
+// records of its key under this policy (a SortedReduced input, such as a
+// dictionary built with it): under Count its value is the count so far,
+// parsed like a Sum value, not one more occurrence.
+func (p Policy) loadReduced(r *record) error {
+	if p.kind != kindCount {
+		return p.load(r)
+	}
+	n, ok := parseInt(r.val)
+	if !ok || n < 0 {
+		return &RecordError{Seq: r.seq, Key: bytes.Clone(r.key), Reason: "value " + quote(r.val) + " of a reduced sorted input is not a count"}
+	}
+	r.n = n
+	return nil
+}
+
 // folder folds the records of one key, in (key, seq) order, into one. The
 // sorted path, the in-run reducer and the merge all use it.
 type folder struct {

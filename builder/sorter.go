@@ -205,6 +205,21 @@ type SortedSampler interface {
 	Sample(n int) (keys [][]byte, records int64)
 }
 
+// SortedReduced is implemented by a SortedInput whose records are already
+// folded under the Sorter's policy — for example a dictionary built with
+// it, entering an update as the base — when Reduced returns true. It only
+// matters under Count: such an input's values are counts to add to
+// (parsed as decimal int64), not one occurrence each. Under the other
+// policies a reduced record folds like an added one.
+type SortedReduced interface {
+	Reduced() bool
+}
+
+func isReduced(in SortedInput) bool {
+	r, ok := in.(SortedReduced)
+	return ok && r.Reduced()
+}
+
 type sortedInput struct {
 	in  SortedInput
 	seq uint64

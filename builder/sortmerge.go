@@ -247,7 +247,7 @@ func (s *Sorter) mergeRange(ctx context.Context, lo, hi []byte, readBuf int, pw 
 		}
 	}()
 	for _, in := range s.inputs {
-		src := &inputSource{it: in.in.Range(lo, hi), pol: pol, seq: in.seq}
+		src := &inputSource{it: in.in.Range(lo, hi), pol: pol, seq: in.seq, reduced: isReduced(in.in)}
 		ins = append(ins, src)
 		srcs = append(srcs, src)
 	}
@@ -269,6 +269,9 @@ type inputSource struct {
 	rec  record
 	prev []byte
 	n    int64 // records read
+	// reduced: the input's records are already folded under the policy
+	// (SortedReduced), so a count is read from the value.
+	reduced bool
 }
 
 func (in *inputSource) next() (*record, error) {
@@ -285,7 +288,11 @@ func (in *inputSource) next() (*record, error) {
 	in.n++
 	in.prev = append(in.prev[:0], k...)
 	in.rec = record{key: k, val: in.it.Value(), seq: in.seq}
-	if err := in.pol.load(&in.rec); err != nil {
+	load := in.pol.load
+	if in.reduced {
+		load = in.pol.loadReduced
+	}
+	if err := load(&in.rec); err != nil {
 		return nil, err
 	}
 	return &in.rec, nil

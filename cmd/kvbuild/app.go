@@ -130,6 +130,26 @@ REPLACING A DICTIONARY (--force)
    dictionary is kept, for readers still using it and for rollback: delete
    it yourself. For managed versions with garbage collection see --publish.
 
+UPDATES (--base, --delete)
+   kvbuild --base OLD [--delete KEYS]... -o NEW DELTA... writes NEW as if
+   built from OLD's input followed by DELTA, without that input: OLD (a
+   dictionary, or a store's current version) enters the merge as the
+   oldest input, so the duplicate policy applies across it and DELTA:
+   last, the delta wins; first, OLD wins; error, a key in both fails; sum,
+   OLD's sums and DELTA's values add up; count, OLD's counts plus DELTA's
+   occurrences; concat, OLD's value, SEP, then DELTA's values. The policy
+   (and separator) default to OLD's, as its MANIFEST records them; a
+   --duplicates that would mix kinds of values with OLD's is refused.
+   --delete KEYS names a file (or -) of keys to remove from OLD, one per
+   line; on a line with a TAB only the bytes before it are the key (so a
+   TSV of the rows to drop works, and a line "\t" is the empty key); empty
+   lines are skipped; --unescape applies; .gz/.zst are read transparently.
+   Deletions apply to OLD before DELTA is merged: a key both deleted and in
+   DELTA gets DELTA's value alone (delete + insert = replace). OLD is
+   streamed, never sorted or spilled; its hash index is kept unless
+   --hash-index=false is given. NEW may be OLD itself with --force, or,
+   with --publish, the next version of the store OLD.
+
 PROGRESS
    On a terminal, a progress line on stderr shows the phase, lines and bytes
    done, the rate and an ETA. At the end one summary line goes to stderr
@@ -211,6 +231,8 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			&cli.BoolFlag{Name: "keep-tmp", Usage: "keep the temporary run files"},
 			&cli.BoolFlag{Name: "sorted", Usage: "input is already in byte order: check it instead of sorting"},
 			&cli.StringFlag{Name: "duplicates", Value: "last", Usage: "duplicate keys `POLICY`: last, first, error, sum, count or concat"},
+			&cli.StringFlag{Name: "base", Usage: "update the dictionary (or store) `OLD`: merge it with INPUT as the oldest input (see UPDATES)"},
+			&cli.StringSliceFlag{Name: "delete", Usage: "remove the keys listed in `KEYS` (one per line) from --base; repeatable"},
 			&cli.StringFlag{Name: "separator", Value: ",", Usage: "`SEP` for --duplicates concat (\\t \\n \\r \\\\ decoded)"},
 			&cli.BoolFlag{Name: "unescape", Usage: "decode \\t \\n \\r \\\\ in keys and values"},
 			&cli.BoolFlag{Name: "skip-invalid", Usage: "skip invalid lines (reported at the end) instead of failing"},
@@ -263,6 +285,11 @@ func action(c *cli.Context, stdin io.Reader, stderr io.Writer) error {
 	removeLeftovers(stderr, c.Bool("quiet"), leftoverDirs(out, sopts.TempDir, c.Bool("publish"))...)
 	checkSpace(stderr, c.Args().Slice(), out, sopts.TempDir, cmp.Or(sopts.Memory, builder.DefaultMemory()), sopts.Sorted)
 	prevLink := readLink(out)
+	bm, err := openBase(c, stdin, sopts, nstdin > 0)
+	if err != nil {
+		return err
+	}
+	defer bm.close()
 	tg, err := openTarget(out, c.Bool("publish"), sopts.Builder)
 	if err != nil {
 		return err
@@ -273,6 +300,9 @@ func action(c *cli.Context, stdin io.Reader, stderr io.Writer) error {
 		return &exitError{exitIO, err}
 	}
 	defer s.Abort() // no-op after Merge
+	if err := bm.add(s); err != nil {
+		return &exitError{exitIO, err}
+	}
 	// The memory limit makes the Go collector work to keep the heap inside
 	// the budget; the sorter sizes its buffers to fit under it (the run
 	// arenas live outside the Go heap, so this is an upper bound). Never
@@ -305,6 +335,9 @@ func action(c *cli.Context, stdin io.Reader, stderr io.Writer) error {
 	}
 	if !quiet {
 		report(stderr, tg.path, st, time.Since(start), c.Int("threads"))
+		if bm != nil {
+			fmt.Fprintln(stderr, bm.summary())
+		}
 		linkNote(stderr, out, prevLink)
 	}
 	return nil
@@ -333,12 +366,13 @@ func sortOptions(c *cli.Context, out string) (*builder.SortOptions, error) {
 	if tmpDir == "" {
 		tmpDir = filepath.Dir(filepath.Clean(out))
 	}
+	hix := hashIndexWanted(c)
 	bopts := &builder.Options{
 		Force: c.Bool("force"),
 		Tool:  "kvbuild " + version.Version,
 		Build: map[string]string{
 			"unescape":   strconv.FormatBool(c.Bool("unescape")),
-			"hash_index": strconv.FormatBool(c.Bool("hash-index")),
+			"hash_index": strconv.FormatBool(hix),
 		},
 	}
 	// The hash index build holds (hash, offset) pairs for a partition in a
@@ -346,7 +380,7 @@ func sortOptions(c *cli.Context, out string) (*builder.SortOptions, error) {
 	// reserve grows by that buffer (plus the spill writer's) so the whole
 	// build stays inside --memory.
 	var reserve int64
-	if c.Bool("hash-index") {
+	if hix {
 		m, t := cmp.Or(mem, builder.DefaultMemory()), cmp.Or(c.Int("threads"), runtime.NumCPU())
 		hixMem := min(max(m/16/int64(t), 1<<20), 64<<20)
 		bopts.HashIndex = &hashindex.WriterOptions{MemoryBytes: int(hixMem)}

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kvdict/kvdict/reader"
+)
+
+// Ensure that kvbuild --base OLD --delete KEYS -o NEW DELTA gives, for
+// every policy, the dictionary a full build of OLD's input without the
+// deleted keys, followed by DELTA, gives (same dump), and that the policy
+// defaults to the base's.
+func TestRun_BaseEqualsRebuild(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	line := func(prefix string, pool int) string {
+		return fmt.Sprintf("%s%04d\t%d\n", prefix, r.IntN(pool), r.IntN(100))
+	}
+	var base, dlt, dels strings.Builder
+	for range 3000 {
+		base.WriteString(line("k", 1500))
+	}
+	for range 500 {
+		dlt.WriteString(line("k", 1500))
+		dlt.WriteString(line("n", 300))
+	}
+	var kept strings.Builder // the base's lines without the deleted keys
+	deleted := map[string]bool{}
+	for i := 0; i < 1500; i += 5 {
+		k := fmt.Sprintf("k%04d", i)
+		deleted[k] = true
+		dels.WriteString(k + "\n")
+	}
+	dels.WriteString("absent\n")
+	for _, l := range strings.SplitAfter(base.String(), "\n") {
+		if k, _, ok := strings.Cut(l, "\t"); ok && !deleted[k] {
+			kept.WriteString(l)
+		}
+	}
+	for _, pol := range []string{"last", "first", "sum", "count", "concat"} {
+		t.Run("policy="+pol, func(t *testing.T) {
+			dir := t.TempDir()
+			b := writeFile(t, dir, "base.tsv", base.String())
+			d := writeFile(t, dir, "delta.tsv", dlt.String())
+			k := writeFile(t, dir, "keep.tsv", kept.String())
+			del := writeFile(t, dir, "dels.txt", dels.String())
+			run := func(args ...string) {
+				t.Helper()
+				if code, errs := kvbuild(t, context.Background(), "", append([]string{"-q", "--threads", "2"}, args...)...); code != 0 {
+					t.Fatalf("%v: exit %d: %s", args, code, errs)
+				}
+			}
+			run("--duplicates", pol, "-o", filepath.Join(dir, "old.kvd"), b)
+			run("--duplicates", pol, "-o", filepath.Join(dir, "full.kvd"), k, d)
+			// No --duplicates: the base's policy applies.
+			run("--base", filepath.Join(dir, "old.kvd"), "--delete", del, "-o", filepath.Join(dir, "new.kvd"), d)
+			if got, want := dump(t, filepath.Join(dir, "new.kvd")), dump(t, filepath.Join(dir, "full.kvd")); got != want {
+				t.Fatalf("merge and rebuild differ (%d and %d bytes of dump)", len(got), len(want))
+			}
+		})
+	}
+}
+
+// Ensure the --base errors: --delete without --base, a policy that mixes
+// kinds of values, --sorted, a missing base, and a bad delete list.
+func TestRun_BaseErrors(t *testing.T) {
+	dir := t.TempDir()
+	in := writeFile(t, dir, "in.tsv", "a\t1\nb\t2\n")
+	old := filepath.Join(dir, "old.kvd")
+	if code, errs := kvbuild(t, context.Background(), "", "-q", "--duplicates", "sum", "-o", old, in); code != 0 {
+		t.Fatal(errs)
+	}
+	bad := writeFile(t, dir, "bad.txt", "a\nb\\q\n")
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--delete", in, "-o", filepath.Join(dir, "x1"), in}, exitUsage, "--delete needs --base"},
+		{[]string{"--base", old, "--duplicates", "last", "-o", filepath.Join(dir, "x2"), in}, exitUsage, "built with --duplicates sum"},
+		{[]string{"--base", old, "--sorted", "-o", filepath.Join(dir, "x3"), in}, exitUsage, "--sorted cannot be used with --base"},
+		{[]string{"--base", filepath.Join(dir, "nope.kvd"), "-o", filepath.Join(dir, "x4"), in}, exitIO, "--base"},
+		{[]string{"--base", old, "--unescape", "--delete", bad, "-o", filepath.Join(dir, "x5"), in}, exitInput, "bad.txt:2: bad escape"},
+	} {
+		code, errs := kvbuild(t, context.Background(), "", tc.args...)
+		if code != tc.code || !strings.Contains(errs, tc.want) {
+			t.Errorf("%v: exit %d %q, want %d and %q", tc.args, code, errs, tc.code, tc.want)
+		}
+	}
+	assertNoTemp(t, dir)
+}
+
+// Ensure that a store can be updated in place: --base STORE --publish -o
+// STORE merges the current version into the next, and that --force can
+// replace the base dictionary itself.
+func TestRun_BaseInPlace(t *testing.T) {
+	dir := t.TempDir()
+	in := writeFile(t, dir, "in.tsv", "a\t1\nb\t2\n")
+	more := writeFile(t, dir, "more.tsv", "b\t5\nc\t3\n")
+	st := filepath.Join(dir, "store")
+	for _, args := range [][]string{
+		{"--duplicates", "sum", "--publish", "-o", st, in},
+		{"--base", st, "--publish", "-o", st, more},
+	} {
+		if code, errs := kvbuild(t, context.Background(), "", append([]string{"-q"}, args...)...); code != 0 {
+			t.Fatalf("%v: %s", args, errs)
+		}
+	}
+	if got := dump(t, st); got != "a=1\nb=7\nc=3\n" {
+		t.Errorf("store after the update: %q", got)
+	}
+	d := filepath.Join(dir, "d.kvd")
+	for _, args := range [][]string{
+		{"-o", d, in},
+		{"--base", d, "--force", "-o", d, more},
+	} {
+		if code, errs := kvbuild(t, context.Background(), "", append([]string{"-q"}, args...)...); code != 0 {
+			t.Fatalf("%v: %s", args, errs)
+		}
+	}
+	if got := dump(t, d); got != "a=1\nb=5\nc=3\n" {
+		t.Errorf("dictionary replaced by its update: %q", got)
+	}
+}
+
+// Ensure that an update keeps the base's hash index unless
+// --hash-index=false says otherwise, and that lookups through it agree.
+func TestRun_BaseKeepsHashIndex(t *testing.T) {
+	dir := t.TempDir()
+	in := writeFile(t, dir, "in.tsv", "a\t1\nb\t2\n")
+	more := writeFile(t, dir, "more.tsv", "b\t5\nc\t3\n")
+	old := filepath.Join(dir, "old.kvd")
+	for _, args := range [][]string{
+		{"--hash-index", "-o", old, in},
+		{"--base", old, "-o", filepath.Join(dir, "kept.kvd"), more},
+		{"--base", old, "--hash-index=false", "-o", filepath.Join(dir, "dropped.kvd"), more},
+	} {
+		if code, errs := kvbuild(t, context.Background(), "", append([]string{"-q"}, args...)...); code != 0 {
+			t.Fatalf("%v: %s", args, errs)
+		}
+	}
+	for name, want := range map[string]bool{"kept.kvd": true, "dropped.kvd": false} {
+		d, err := reader.Open(filepath.Join(dir, name), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		has := slices.Contains(d.Manifest().OptionalFeatures, "hash-index")
+		v, err := d.GetCopy([]byte("b"))
+		d.Close()
+		if has != want || err != nil || string(v) != "5" {
+			t.Errorf("%s: hash index %v (want %v), Get(b) = %q, %v", name, has, want, v, err)
+		}
+	}
+}
