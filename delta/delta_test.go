@@ -120,7 +120,11 @@ func TestMerge_EqualsRebuild(t *testing.T) {
 	for _, pol := range pols {
 		t.Run("policy="+pol.String(), func(t *testing.T) {
 			r := rand.New(rand.NewPCG(7, uint64(len(pol.String()))))
-			baseRecs := randomRecs(r, 20000, 8000, "k")
+			n := 20000
+			if raceEnabled || testing.Short() {
+				n = 5000
+			}
+			baseRecs := randomRecs(r, n, 8000, "k")
 			deltaRecs := append(randomRecs(r, 3000, 8000, "k"), randomRecs(r, 2000, 3000, "new")...)
 			if pol.String() == "error" { // unique keys, delta disjoint from the base
 				baseRecs, deltaRecs = uniqueRecs(baseRecs, "b"), uniqueRecs(deltaRecs, "d")
