@@ -1,6 +1,9 @@
 package fst
 
-import "encoding/binary"
+import (
+	"bytes"
+	"encoding/binary"
+)
 
 // This file is kvdict's own lookup over vellum v1 bytes: [FST.Get] walks
 // the states directly instead of calling vellum's Reader.Get. The state
@@ -28,13 +31,13 @@ const (
 	stateLow6     = 0x3f // common-input code, or transition count
 )
 
-// commonInputs maps the 6-bit code c (1..63) of a one-transition state's
-// top byte to its input byte, commonInputs[c-1]; code 0 means the input
-// byte follows, below the top byte. It is vellum's fixed table (vellum
-// common.go), ordered by frequency in its authors' sample data: changing
-// a byte here misreads every FST. TestWalker_EveryInputByte pins it
-// against vellum.
-const commonInputs = "te/oasripcnw.hlm-du012g=:bf3y5&_4v9678k%?xCDASFIBEjPTzRNM+LOqHG"
+// commonInputs[c] is the input byte coded by c (1..63), the low 6 bits
+// of a one-transition state's top byte; c = 0 means the input byte
+// follows, below the top byte, and entry 0 is a placeholder. It is
+// vellum's fixed table (vellum common.go), ordered by frequency in its
+// authors' sample data: changing a byte here misreads every FST.
+// TestWalker_EveryInputByte pins it against vellum.
+const commonInputs = "\x00te/oasripcnw.hlm-du012g=:bf3y5&_4v9678k%?xCDASFIBEjPTzRNM+LOqHG"
 
 // walkLow is the lowest body offset a state byte may occupy: the vellum
 // header comes first. Address 0 is the empty final state, which has no
@@ -62,13 +65,9 @@ func walkGet(body []byte, root int, key []byte) (uint64, bool, error) {
 	high := len(body) - vellumFooterLen
 	var total uint64
 	addr := root
-	for i := 0; ; i++ {
+	for _, c := range key {
 		if addr == 0 {
-			// The empty final state: no transitions, final output 0.
-			if i == len(key) {
-				return total, true, nil
-			}
-			return 0, false, nil
+			return 0, false, nil // the empty final state has no transitions
 		}
 		if addr < walkLow || addr >= high {
 			return 0, false, walkCorrupt(addr, "address outside the states")
@@ -76,18 +75,13 @@ func walkGet(body []byte, root int, key []byte) (uint64, bool, error) {
 		top := body[addr]
 		if top&stateOneTrans != 0 {
 			// One transition, never final.
-			if i == len(key) {
-				return 0, false, nil
-			}
 			bottom := addr
-			in := top & stateLow6
-			if in == 0 {
+			in := commonInputs[top&stateLow6]
+			if top&stateLow6 == 0 {
 				bottom--
 				in = body[bottom] // bottom >= walkLow-1: in range
-			} else {
-				in = commonInputs[in-1]
 			}
-			if in != key[i] {
+			if in != c {
 				return 0, false, nil
 			}
 			if top&stateNext != 0 {
@@ -105,73 +99,101 @@ func walkGet(body []byte, root int, key []byte) (uint64, bool, error) {
 			}
 			total += packed(body, bottom, os)
 			delta := packed(body, bottom+os, ts)
+			if delta > uint64(bottom) {
+				return 0, false, walkCorrupt(addr, "transition address below 0")
+			}
+			addr = bottom - int(delta)
 			if delta == 0 {
 				addr = 0
-			} else if delta > uint64(bottom) {
-				return 0, false, walkCorrupt(addr, "transition address below 0")
-			} else {
-				addr = bottom - int(delta)
 			}
 			continue
 		}
 
 		// Several transitions (or none), maybe final.
-		bottom := addr - 1
-		n := int(top & stateLow6)
-		if n == 0 {
-			n = int(body[bottom]) // bottom >= walkLow-1: in range
-			if n == 1 {
-				n = 256 // 1 fits the top byte, so it stands for 256 here
-			}
-			bottom--
-		}
-		pack := body[bottom] // bottom >= walkLow-2: in range
-		ts, os := int(pack>>4), int(pack&0x0f)
-		if ts > 8 || os > 8 {
-			return 0, false, walkCorrupt(addr, "packed size over 8 bytes")
-		}
-		inputs := bottom - n   // lowest input byte
-		dests := inputs - n*ts // lowest address delta
-		outs := dests - n*os   // lowest transition output
-		bottom = outs          // lowest byte of the state
-		final := top&stateFinal != 0
-		if final && os > 0 {
-			bottom -= os // the final output
-		}
-		if bottom < walkLow {
-			return 0, false, walkCorrupt(addr, "state runs into the header")
-		}
-		if i == len(key) {
-			if !final {
-				return 0, false, nil
-			}
-			return total + packed(body, bottom, os), true, nil
+		n, ts, os, bottom, err := multiState(body, addr, top)
+		if err != nil {
+			return 0, false, err
 		}
 		// The inputs are stored in reverse transition order; the position
 		// found indexes the deltas and outputs, stored in the same order.
 		// Like vellum (bytes.IndexByte), take the lowest position if a
 		// damaged state repeats a byte.
-		c := key[i]
+		inputs := addr - n - 1
+		if top&stateLow6 == 0 {
+			inputs-- // the count byte
+		}
 		pos := -1
-		for j, b := range body[inputs : inputs+n] {
-			if b == c {
-				pos = j
-				break
+		if n <= 16 {
+			for j, b := range body[inputs : inputs+n] {
+				if b == c {
+					pos = j
+					break
+				}
 			}
+		} else {
+			pos = bytes.IndexByte(body[inputs:inputs+n], c)
 		}
 		if pos < 0 {
 			return 0, false, nil
 		}
-		total += packed(body, outs+pos*os, os)
+		dests := inputs - n*ts
+		total += packed(body, dests-n*os+pos*os, os)
 		delta := packed(body, dests+pos*ts, ts)
+		if delta > uint64(bottom) {
+			return 0, false, walkCorrupt(addr, "transition address below 0")
+		}
+		addr = bottom - int(delta)
 		if delta == 0 {
 			addr = 0
-		} else if delta > uint64(bottom) {
-			return 0, false, walkCorrupt(addr, "transition address below 0")
-		} else {
-			addr = bottom - int(delta)
 		}
 	}
+	// The key is consumed: its state must be final.
+	if addr == 0 {
+		return total, true, nil // the empty final state, final output 0
+	}
+	if addr < walkLow || addr >= high {
+		return 0, false, walkCorrupt(addr, "address outside the states")
+	}
+	top := body[addr]
+	if top&stateOneTrans != 0 || top&stateFinal == 0 {
+		return 0, false, nil
+	}
+	_, _, os, bottom, err := multiState(body, addr, top)
+	if err != nil {
+		return 0, false, err
+	}
+	// The final output is the state's lowest field.
+	return total + packed(body, bottom, os), true, nil
+}
+
+// multiState decodes the fixed part of the several-transition state at
+// addr (walkLow <= addr < len(body)-vellumFooterLen) with top byte top:
+// its transition count, its delta and output widths, and its bottom (the
+// offset of its lowest byte), checked to be at least walkLow.
+func multiState(body []byte, addr int, top byte) (n, ts, os, bottom int, err error) {
+	bottom = addr - 1
+	n = int(top & stateLow6)
+	if n == 0 {
+		n = int(body[bottom]) // bottom >= walkLow-1: in range
+		if n == 1 {
+			n = 256 // 1 fits the top byte, so it stands for 256 here
+		}
+		bottom--
+	}
+	pack := body[bottom] // bottom >= walkLow-2: in range
+	ts, os = int(pack>>4), int(pack&0x0f)
+	if ts > 8 || os > 8 {
+		return 0, 0, 0, 0, walkCorrupt(addr, "packed size over 8 bytes")
+	}
+	// Below the pack byte: n inputs, n deltas, n outputs, final output.
+	bottom -= n * (1 + ts + os)
+	if top&stateFinal != 0 {
+		bottom -= os
+	}
+	if bottom < walkLow {
+		return 0, 0, 0, 0, walkCorrupt(addr, "state runs into the header")
+	}
+	return n, ts, os, bottom, nil
 }
 
 // walkCorrupt is the error of a lookup that met bytes no vellum builder
@@ -184,7 +206,7 @@ func walkCorrupt(addr int, why string) error {
 }
 
 // Compile-time check that the common-input table has its 63 entries.
-var _ = [1]struct{}{}[len(commonInputs)-63]
+var _ = [1]struct{}{}[len(commonInputs)-64]
 
 // walkRoot returns the root address from body's vellum footer, which
 // checkBody has validated.
