@@ -88,14 +88,17 @@ func (w *Writer) Add(key []byte, addr uint64) error {
 		w.err = fmt.Errorf("hashindex: record address %d is outside [1, 2^40): the partition's value log is too large for a hash index (over 1 TiB)", addr)
 		return w.err
 	}
-	if w.buf == nil {
-		w.buf = make([]pair, 0, min(w.o.MemoryBytes/pairLen, 1<<16))
-	}
-	if len(w.buf) == w.o.MemoryBytes/pairLen {
+	limit := w.o.MemoryBytes / pairLen
+	if len(w.buf) == limit {
 		if err := w.spillRun(); err != nil {
 			w.err = err
 			return err
 		}
+	}
+	if len(w.buf) == cap(w.buf) { // grow, never past the budget
+		nb := make([]pair, len(w.buf), min(max(2*cap(w.buf), 1024), limit))
+		copy(nb, w.buf)
+		w.buf = nb
 	}
 	w.buf = append(w.buf, pair{Hash(key, w.o.Seed), addr})
 	w.n++
