@@ -47,6 +47,7 @@ type Sorter struct {
 
 	records, keys atomic.Int64
 
+	sketch  keySketch  // the sample partition boundaries are cut from
 	mu      sync.Mutex // guards the fields below
 	done    bool       // Merge (or Commit) or Abort was called
 	merged  bool       // Merge succeeded: only the Builder's commit is left
@@ -449,25 +450,13 @@ type sortSample struct {
 // splitters picks up to parts-1 keys that cut the runs into ranges of about
 // equal record counts.
 func (s *Sorter) splitters(parts int) [][]byte {
-	var ss []sortSample
+	// The added records' sample depends on their distinct keys only, not
+	// on how they fell into runs (sample.go): the same input gives the same
+	// boundaries, and so the same bytes, at every build.
+	ss := s.sketch.samples()
 	var total int64
-	for _, rf := range s.spills {
-		for i, p := range rf.index {
-			next := rf.records
-			if i+1 < len(rf.index) {
-				next = rf.index[i+1].recs
-			}
-			ss = append(ss, sortSample{p.key, next - p.recs})
-			total += next - p.recs
-		}
-	}
-	for _, rb := range s.mems {
-		stride := max(1, len(rb.ents)/samplesPerRun)
-		for i := 0; i < len(rb.ents); i += stride {
-			w := int64(min(stride, len(rb.ents)-i))
-			ss = append(ss, sortSample{rb.key(&rb.ents[i]), w})
-			total += w
-		}
+	for _, smp := range ss {
+		total += smp.w
 	}
 	for _, in := range s.inputs {
 		if sm, ok := in.in.(SortedSampler); ok {

@@ -165,7 +165,9 @@ func (s *Sorter) mergeAll(ctx context.Context) error {
 	o.Progress.TotalRecords.Store(nrec)
 
 	parts := o.Partitions
-	if nrec < singlePartitionBelow && len(s.inputs) == 0 {
+	// Records added, not records in the runs: how many duplicates were
+	// folded inside runs depends on timing, and the choice must not.
+	if s.records.Load() < singlePartitionBelow && len(s.inputs) == 0 {
 		parts = 1
 	}
 	cuts := s.splitters(parts)

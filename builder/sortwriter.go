@@ -85,6 +85,7 @@ func (w *SortWriter) flushCount() {
 func (w *SortWriter) spill() error {
 	s := w.s
 	w.rb.sort()
+	s.sketch.offerRun(len(w.rb.ents), func(i int) []byte { return w.rb.key(&w.rb.ents[i]) })
 	if w.sw == nil {
 		w.sw = newSpillWriter(spillBufSize, s.o.Duplicates.numeric())
 	}
@@ -119,6 +120,7 @@ func (w *SortWriter) Close() error {
 	}
 	if rb := w.rb; rb != nil && len(rb.ents) > 0 {
 		rb.sort()
+		w.s.sketch.offerRun(len(rb.ents), func(i int) []byte { return rb.key(&rb.ents[i]) })
 		w.s.mu.Lock()
 		w.s.mems = append(w.s.mems, rb)
 		w.s.mu.Unlock()

@@ -2,13 +2,14 @@ package valuelog
 
 import (
 	"bytes"
-	"hash/maphash"
 	"math/bits"
 	"unsafe"
+
+	"github.com/zeebo/xxh3"
 )
 
 // dedupCache remembers recently appended values so that identical values
-// share one record. It is 2-way set-associative: a value's maphash picks a
+// share one record. It is 2-way set-associative: a value's hash picks a
 // set of two slots, kept in most-recently-used order; a new value goes in
 // front and pushes out the older of the two. (Direct-mapped thrashed when
 // two hot values happened to share a slot.)
@@ -22,7 +23,6 @@ import (
 // Memory: the slot table and the ring are allocated once and together take
 // at most the configured budget; nothing else grows with the input.
 type dedupCache struct {
-	seed   maphash.Seed
 	slots  []dedupSlot // 2 per set; the number of sets is a power of two
 	mask   uint64      // number of sets - 1
 	ring   []byte      // copies of cached values, written circularly
@@ -58,7 +58,6 @@ func newDedupCache(budget int) *dedupCache {
 	}
 	ringLen := budget - 2*nsets*slotSize
 	return &dedupCache{
-		seed:   maphash.MakeSeed(),
 		slots:  make([]dedupSlot, 2*nsets),
 		mask:   uint64(nsets - 1),
 		ring:   make([]byte, ringLen),
@@ -69,8 +68,11 @@ func newDedupCache(budget int) *dedupCache {
 // cacheable reports whether v is short enough to be cached.
 func (c *dedupCache) cacheable(v []byte) bool { return len(v) <= c.maxVal }
 
-// hash returns the hash of v used by lookup and insert.
-func (c *dedupCache) hash(v []byte) uint64 { return maphash.Bytes(c.seed, v) }
+// hash returns the hash of v used by lookup and insert: XXH3-64, unseeded: which values share a record must be a
+// function of the values written, so that the same input gives the same
+// bytes at every build (a per-process random seed, as maphash has, moved
+// values between sets and changed which duplicates were found).
+func (c *dedupCache) hash(v []byte) uint64 { return xxh3.Hash(v) }
 
 // set returns the two slots of h's set, most recently used first.
 func (c *dedupCache) set(h uint64) *[2]dedupSlot {

@@ -150,6 +150,17 @@ UPDATES (--base, --delete)
    --hash-index=false is given. NEW may be OLD itself with --force, or,
    with --publish, the next version of the store OLD.
 
+REPRODUCIBLE BUILDS
+   The dictionary is a function of the input, the flags and the kvbuild
+   version: partition boundaries come from a sample of the distinct keys
+   and value deduplication from a fixed hash, never from timing. Set
+   SOURCE_DATE_EPOCH (seconds since 1970) to fix the two remaining
+   variables, the creation time in the MANIFEST and the --hash-index seed:
+   two builds are then byte for byte identical, so a rebuild can be
+   checksummed against a published dictionary. Pass --threads and --memory
+   explicitly to rebuild on another machine: their defaults (all cores, a
+   quarter of RAM) set the number of partitions.
+
 PROGRESS
    On a terminal, a progress line on stderr shows the phase, lines and bytes
    done, the rate and an ETA. At the end one summary line goes to stderr
@@ -270,6 +281,9 @@ func action(c *cli.Context, stdin io.Reader, stderr io.Writer) error {
 	}
 	sopts, err := sortOptions(c, out)
 	if err != nil {
+		return err
+	}
+	if err := sourceDateEpoch(sopts.Builder); err != nil {
 		return err
 	}
 	nstdin := 0
