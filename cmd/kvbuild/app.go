@@ -448,7 +448,10 @@ func report(w io.Writer, out string, st *extsort.Stats, d time.Duration, threads
 // classify maps a build error to an exit code.
 func classify(ctx context.Context, err error) error {
 	switch {
-	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+	case ctx.Err() != nil:
+		// A signal arrived: the build stops because of it, whatever error
+		// the pipeline met on the way out (standard input closed by the
+		// same Ctrl-C can end mid-line, a "no TAB" that is not the cause).
 		return &exitError{exitInterrupted, errors.New("interrupted: temporary files removed, nothing written")}
 	case errors.Is(err, builder.ErrInvalidInput):
 		return &exitError{exitInput, fmt.Errorf("%w; nothing written", err)}
