@@ -86,6 +86,8 @@ type Builder struct {
 	parts []*Partition
 	def   *Partition // the partition Add writes to
 	done  bool
+
+	joined *joinMeta // set by Join: features and build info from the parts
 }
 
 // Create starts a dictionary that Commit will place at path. The parent
@@ -237,6 +239,9 @@ func (b *Builder) Commit() (m *manifest.Manifest, err error) {
 	}
 	if b.opts.HashIndex != nil {
 		m.OptionalFeatures = append(m.OptionalFeatures, manifest.FeatureHashIndex)
+	}
+	if j := b.joined; j != nil {
+		m.Features, m.OptionalFeatures, m.Build = j.features, j.optional, j.build
 	}
 	for _, p := range b.parts {
 		if p.info.Keys == 0 {

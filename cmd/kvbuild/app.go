@@ -41,6 +41,11 @@ and writes one dictionary directory (an FST of the keys plus a value log) to
 DICT, atomically: readers of DICT see the old dictionary or the new one,
 never a mix, and a failed or interrupted build leaves DICT as it was.
 
+Across machines: 'kvbuild splits', 'kvbuild part' and 'kvbuild join' build
+one dictionary from key-range parts built anywhere (each has --help). Only
+a first argument of exactly splits, part or join is a subcommand: an INPUT
+of that name is read when it is not first (kvbuild -o DICT part).
+
 INPUT RULES
    - key = the bytes before the first TAB; value = the rest of the line, later
      TABs included. A trailing \n or \r\n is not part of the value. The last
@@ -203,6 +208,9 @@ func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
 func runIO(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if code, ok := runSubcommand(ctx, args, stdin, stdout, stderr); ok { // subcommands.go
+		return code
+	}
 	app := newApp(stdin, stdout, stderr)
 	err := app.RunContext(ctx, interspersed(app.Flags, args))
 	if err == nil {
