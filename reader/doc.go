@@ -25,6 +25,20 @@
 // A Dict is safe for concurrent use by many goroutines. Get allocates
 // nothing.
 //
+// # Lookups: FST or hash index
+//
+// A dictionary built with a hash index (kvbuild --hash-index, manifest
+// feature hash-index) stores every key beside its value and has one
+// hash table per partition: Get hashes the key, reads its table slot and
+// the candidate record, and compares the stored key, about two cache
+// misses. Without the index Get walks the FST, one dependent read per key
+// byte. Either way an absent key never returns a value. GetBatch resolves
+// many keys at once with their memory loads overlapped, several times
+// faster per key than a loop of Get on a hash-indexed dictionary; split a
+// large batch across goroutines to use more cores. On a hash-indexed
+// (keyed) dictionary All, Range and Prefix read each value log front to
+// back instead of one random read per key.
+//
 // # Caveats
 //
 // Get and iterators return slices that alias the mapped file: they are
