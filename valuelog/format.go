@@ -29,8 +29,10 @@ const (
 	VersionKeyed  = 2 // keyed records
 )
 
-// Codecs, stored in the header flags. Version 1 defines only CodecRaw; a
-// reader rejects any other codec with ErrVersion.
+// Codecs, stored in the header flags. Version 1 defines only CodecRaw;
+// version 2 adds CodecZstd (zstd.go: compressed groups of keyed records). A
+// reader rejects any other codec, or CodecZstd in a version 1 log, with
+// ErrVersion.
 const (
 	// CodecRaw stores each value verbatim as one record.
 	CodecRaw = 0

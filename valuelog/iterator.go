@@ -27,12 +27,23 @@ type Iterator struct {
 	done bool
 	// seeked disables the record count check (Seek started mid-log).
 	seeked bool
+	// Compressed logs: the decoded payload of the current group, the
+	// position of the next record in it, the group's offset and the index
+	// of the next record; ref holds a referenced group.
+	zbuf, zref []byte
+	zpos       int
+	zgoff      uint64
+	zidx       int
+	zskip      int // records of the first group to skip after a Seek
 }
 
 // Iter returns an iterator over every record, from the first. It does not
 // check the body checksum (see Verify), but checks each record's bounds and,
 // at the end, the record count.
 func (l *Log) Iter() *Iterator {
+	if l.z != nil {
+		return &Iterator{l: l, next: l.z.first}
+	}
 	return &Iterator{l: l, next: frame.HeaderLen}
 }
 
@@ -43,6 +54,9 @@ func (it *Iterator) Next() bool {
 		return false
 	}
 	l := it.l
+	if l.z != nil {
+		return it.nextZ()
+	}
 	if it.next >= uint64(l.end) {
 		it.done, it.key, it.val = true, nil, nil
 		if !it.seeked && it.n != l.Len() {
@@ -76,11 +90,13 @@ func (it *Iterator) Next() bool {
 	return true
 }
 
-// Offset returns the file offset of the current record.
+// Offset returns the file offset of the current record (in a compressed
+// log: its address, group offset << AddrShift | index).
 func (it *Iterator) Offset() uint64 { return it.off }
 
 // Key returns the key of the current record in a keyed log (nil in a
-// value-only log). It aliases the loaded bytes.
+// value-only log). It aliases the loaded bytes (in a compressed log: the
+// iterator's buffer, valid until the next call to Next).
 func (it *Iterator) Key() []byte { return it.key }
 
 // Seek makes the next call to Next decode the record at off, which must be
@@ -89,6 +105,10 @@ func (it *Iterator) Key() []byte { return it.key }
 // keyed log be read sequentially from any key on.
 func (it *Iterator) Seek(off uint64) {
 	it.next, it.done, it.err, it.seeked = off, false, nil, true
+	if it.l.z != nil {
+		it.next, it.zskip = off>>AddrShift, int(off&(1<<AddrShift-1))
+		it.zbuf, it.zpos = it.zbuf[:0], 0
+	}
 }
 
 // Value returns the value of the current record. It aliases the loaded
@@ -115,4 +135,59 @@ func (it *Iterator) All() iter.Seq2[uint64, []byte] {
 // Iter and Iterator.Err, when that matters.
 func (l *Log) All() iter.Seq2[uint64, []byte] {
 	return l.Iter().All()
+}
+
+// nextZ is Next for a compressed log: it decodes the next group when the
+// current one is used up, then the next record of it.
+func (it *Iterator) nextZ() bool {
+	l, z := it.l, it.l.z
+	for it.zpos >= len(it.zbuf) {
+		if it.next >= uint64(z.end) {
+			it.done, it.key, it.val = true, nil, nil
+			if !it.seeked && it.n != l.Len() {
+				it.err = fmt.Errorf("valuelog: body holds %d records, footer says %d: %w", it.n, l.Len(), ErrCorrupt)
+			}
+			return false
+		}
+		goff := it.next
+		payload, _, err := z.group(l.data, it.zbuf[:0], goff<<AddrShift)
+		if err == nil && len(payload) == 0 {
+			err = corruptf(goff, "empty group")
+		}
+		if err != nil {
+			return it.fail(err)
+		}
+		stored, _ := z.dec.GroupLen(l.data[goff:z.end])
+		it.zbuf, it.zpos, it.zgoff, it.zidx, it.next = payload, 0, goff, 0, goff+uint64(stored)
+		for ; it.zskip > 0; it.zskip-- {
+			if _, _, _, it.zpos, err = nextKeyed(it.zbuf, it.zpos, goff<<AddrShift|uint64(it.zidx)); err != nil {
+				return it.fail(err)
+			}
+			it.zidx++
+		}
+	}
+	if it.zidx >= 1<<AddrShift {
+		return it.fail(corruptf(it.zgoff, "group holds more than %d records", 1<<AddrShift))
+	}
+	addr := it.zgoff<<AddrShift | uint64(it.zidx)
+	k, v, dist, next, err := nextKeyed(it.zbuf, it.zpos, addr)
+	if err == nil && dist != 0 {
+		it.zref, v, err = l.resolveZ(it.zref[:0], addr, dist)
+	}
+	if err == nil && !it.seeked && it.n >= l.Len() {
+		err = fmt.Errorf("valuelog: record at address %d is past the %d records the footer counts: %w", addr, l.Len(), ErrCorrupt)
+	}
+	if err != nil {
+		return it.fail(err)
+	}
+	it.off, it.key, it.val, it.zpos = addr, k, v, next
+	it.zidx++
+	it.n++
+	return true
+}
+
+// fail ends the iteration with err.
+func (it *Iterator) fail(err error) bool {
+	it.done, it.err, it.key, it.val = true, err, nil, nil
+	return false
 }

@@ -29,6 +29,10 @@ type WriterOptions struct {
 	// an earlier record with the same value. The default, false, writes a
 	// version 1 log of value-only records (Append).
 	Keyed bool
+	// Compression, when not nil, writes a compressed keyed log (codec 1;
+	// needs Keyed): records in zstd-compressed groups, addressed by group
+	// offset << AddrShift | index (see zstd.go).
+	Compression *Compression
 }
 
 // ensureDefaults returns a copy of o with defaults filled in.

@@ -21,6 +21,7 @@ type Log struct {
 	end  int    // file offset where the body ends (= where the footer starts)
 	// keyed is true for a version 2 log of keyed records.
 	keyed bool
+	z     *zlog // codec 1 (compressed keyed records), else nil
 }
 
 // Load checks the header and footer of data, a whole value log file, and
@@ -32,14 +33,21 @@ func Load(data []byte) (*Log, error) {
 	if err != nil {
 		return nil, fmt.Errorf("valuelog: %w", err)
 	}
-	if codec := f.Header.Flags; codec != CodecRaw {
-		return nil, fmt.Errorf("valuelog: codec %d in header flags, this build reads codec %d only: %w", codec, CodecRaw, ErrVersion)
+	codec := f.Header.Flags
+	if codec != CodecRaw && (codec != CodecZstd || f.Header.Version != VersionKeyed) {
+		return nil, fmt.Errorf("valuelog: codec %d in header flags of a version %d log, this build reads codec %d, and %d in version %d: %w", codec, f.Header.Version, CodecRaw, CodecZstd, VersionKeyed, ErrVersion)
 	}
 	// Every record takes at least one byte (its length varint).
 	if f.Footer.Count > f.Footer.BodyLen {
 		return nil, fmt.Errorf("valuelog: footer says %d records, more than the %d body bytes can hold: %w", f.Footer.Count, f.Footer.BodyLen, ErrCorrupt)
 	}
-	return &Log{file: f, data: data, end: frame.HeaderLen + len(f.Body), keyed: f.Header.Version == VersionKeyed}, nil
+	l := &Log{file: f, data: data, end: frame.HeaderLen + len(f.Body), keyed: f.Header.Version == VersionKeyed}
+	if codec == CodecZstd {
+		if l.z, err = loadZ(data, l.end); err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
 }
 
 // Keyed reports whether the log holds keyed records (version 2): then
@@ -53,10 +61,19 @@ func (l *Log) Version() uint32 { return l.file.Header.Version }
 // Record returns the key and value of the keyed record at off (a version
 // 2 log). Both alias the loaded bytes. A reference is followed to the
 // record holding the value. It does not allocate and never panics; errors
-// wrap ErrCorrupt (or are ErrKeyed on a value-only log).
+// wrap ErrCorrupt (or are ErrKeyed on a value-only log). In a compressed
+// log (Compressed) it decodes the record's group and returns fresh slices:
+// one allocation per call.
 func (l *Log) Record(off uint64) (key, val []byte, err error) {
 	if !l.keyed {
 		return nil, nil, ErrKeyed
+	}
+	if l.z != nil {
+		out, kl, err := l.appendRecordZ(nil, off)
+		if err != nil {
+			return nil, nil, err
+		}
+		return out[:kl:kl], out[kl:len(out):len(out)], nil
 	}
 	key, val, ref, _, err := decodeKeyed(l.data, l.end, off)
 	if err != nil {
@@ -73,10 +90,19 @@ func (l *Log) Record(off uint64) (key, val []byte, err error) {
 
 // Match reports whether the keyed record at off holds key and, if so,
 // returns its value. It is how a hash index confirms a candidate: an absent
-// key never matches. It does not allocate and never panics.
+// key never matches. It does not allocate and never panics, except that in
+// a compressed log a match returns a freshly allocated value (MatchAppend
+// does not allocate).
 func (l *Log) Match(off uint64, key []byte) (val []byte, ok bool, err error) {
 	if !l.keyed {
 		return nil, false, ErrKeyed
+	}
+	if l.z != nil {
+		v, ok, err := l.MatchAppend(nil, off, key)
+		if ok && v == nil {
+			v = []byte{}
+		}
+		return v, ok, err
 	}
 	k, val, ref, _, err := decodeKeyed(l.data, l.end, off)
 	if err != nil {
@@ -105,7 +131,9 @@ func (l *Log) Match(off uint64, key []byte) (val []byte, ok bool, err error) {
 // that stores the offsets is checksummed for that reason.
 //
 // In a keyed log (version 2) off is a keyed record; its key is skipped and
-// a reference is followed.
+// a reference is followed. In a compressed log off is an address (group
+// offset << AddrShift | index) and the value is a fresh allocation
+// (AppendValue does not allocate).
 func (l *Log) Value(off uint64) ([]byte, error) {
 	if l.keyed {
 		_, v, err := l.Record(off)
@@ -119,6 +147,9 @@ func (l *Log) Value(off uint64) ([]byte, error) {
 // inside the file) and returns their XOR. It exists to start a record's
 // cache misses early (batch lookups issue many at once); it never fails.
 func (l *Log) Touch(off uint64, n int) byte {
+	if l.z != nil {
+		off >>= AddrShift // the group's first bytes
+	}
 	if off >= uint64(len(l.data)) {
 		return 0
 	}

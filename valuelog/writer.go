@@ -20,6 +20,7 @@ type Writer struct {
 	fw     *frame.Writer
 	cache  *dedupCache // nil when dedup is off
 	keyed  bool        // version 2: AppendKeyed only
+	z      *zwriter    // codec 1 (WriterOptions.Compression), else nil
 	hdr    [maxRecordHeader]byte
 	buf    []byte // keyed record head being assembled
 	stats  WriterStats
@@ -43,11 +44,27 @@ func NewWriter(w io.Writer, opts *WriterOptions) (*Writer, error) {
 	if o.Keyed {
 		version = VersionKeyed
 	}
-	fw, err := frame.NewWriter(w, frame.Header{Magic: Magic, Version: version, Flags: CodecRaw}, 0)
+	codec := uint32(CodecRaw)
+	var z *zwriter
+	var head []byte
+	if o.Compression != nil {
+		if !o.Keyed {
+			return nil, fmt.Errorf("valuelog: WriterOptions.Compression needs Keyed (compressed logs hold keyed records)")
+		}
+		var err error
+		if z, head, err = newZwriter(o.Compression); err != nil {
+			return nil, err
+		}
+		codec = CodecZstd
+	}
+	fw, err := frame.NewWriter(w, frame.Header{Magic: Magic, Version: version, Flags: codec}, 0)
 	if err != nil {
 		return nil, fmt.Errorf("valuelog: writing header: %w", err)
 	}
-	return &Writer{fw: fw, cache: newDedupCache(o.DedupBytes), keyed: o.Keyed}, nil
+	if _, err := fw.Write(head); err != nil {
+		return nil, fmt.Errorf("valuelog: writing the compression header: %w", err)
+	}
+	return &Writer{fw: fw, cache: newDedupCache(o.DedupBytes), keyed: o.Keyed, z: z}, nil
 }
 
 func uvarintLen(x uint64) int {
@@ -78,6 +95,9 @@ func (w *Writer) AppendKeyed(key, value []byte) (off uint64, err error) {
 	}
 	if len(key) > MaxKeyLen {
 		return 0, fmt.Errorf("valuelog: key of %d bytes exceeds %d", len(key), MaxKeyLen)
+	}
+	if w.z != nil {
+		return w.appendKeyedZ(key, value)
 	}
 	off = frame.HeaderLen + w.fw.Len()
 	c := w.cache
@@ -170,6 +190,11 @@ func (w *Writer) fail(off uint64, err error) error {
 func (w *Writer) Close() (frame.Footer, error) {
 	if w.err != nil {
 		return frame.Footer{}, w.err
+	}
+	if w.z != nil {
+		if err := w.closeZ(); err != nil {
+			return frame.Footer{}, err
+		}
 	}
 	f, err := w.fw.Finish(w.stats.Records)
 	if err != nil {

@@ -44,8 +44,10 @@
 // and decodes it with any zstd decoder (libzstd's ZSTD_decompress_usingDDict
 // in C) given the dictionary. The decoded size must equal n.
 //
-// The payload is one or more records, each a uvarint length followed by
-// that many bytes. Record i of a group is found by skipping i records.
+// The payload is opaque to the group format. The helpers AppendRecord,
+// Record and CountRecords frame records as a uvarint length followed by
+// that many bytes; package valuelog instead stores its keyed records back
+// to back, since they delimit themselves.
 //
 // # Dictionary format
 //
