@@ -161,6 +161,7 @@ def workers(opener, keyfile, nkeys, nworkers, seconds, under):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dict", required=True)
+    ap.add_argument("--hash-dict", help="the same data built with kvbuild --hash-index: measured too")
     ap.add_argument("--tsv", required=True, help="the dictionary's TSV input (for the Python dict peer)")
     ap.add_argument("--workdir", required=True, help="where the dbm and sqlite peers are built (kept for reuse)")
     ap.add_argument("--kvlookup", default="kvlookup")
@@ -197,20 +198,25 @@ def main():
         t.append(time.perf_counter() - t0)
     res["open_ms"] = statistics.median(t) * 1e3
     one = res["one_process"] = {}
-    one["kvdict d[key]"] = rate(loop_getitem(d), keys, a.rounds)
-    one["kvdict d.get(absent)"] = rate(loop_get(d), absent, a.rounds)
-    one["kvdict get_many, 1,000 a call"] = rate(batches(d, 1000), keys, a.rounds)
-    one["kvdict get_many, one call"] = rate(batches(d, len(keys)), keys, a.rounds)
-    p = kvdict.open(a.dict, backend="python")
-    one["kvdict pure Python d[key]"] = rate(loop_getitem(p), keys[:len(keys) // 20], max(1, a.rounds // 2))
-    p.close()
-    print(json.dumps(one, indent=1), flush=True)
-
     multi = res["workers_32"] = {}
-    path = os.path.abspath(a.dict)
-    multi["kvdict"] = workers(lambda: d.__getitem__, keyfile, len(keys), a.workers, a.seconds, path)
-    print("kvdict workers", multi["kvdict"], flush=True)
     d.close()
+    for label, dpath in [("kvdict", a.dict), ("kvdict hash index", a.hash_dict)]:
+        if not dpath:
+            continue
+        d = kvdict.open(dpath)
+        one[f"{label} d[key]"] = rate(loop_getitem(d), keys, a.rounds)
+        one[f"{label} d.get(absent)"] = rate(loop_get(d), absent, a.rounds)
+        one[f"{label} get_many, 1,000 a call"] = rate(batches(d, 1000), keys, a.rounds)
+        one[f"{label} get_many, one call"] = rate(batches(d, len(keys)), keys, a.rounds)
+        p = kvdict.open(dpath, backend="python")
+        one[f"{label} pure Python d[key]"] = rate(loop_getitem(p), keys[:len(keys) // 20], max(1, a.rounds // 2))
+        p.close()
+        res[f"{label} size_mib"] = sum(os.path.getsize(os.path.join(dpath, f)) for f in os.listdir(dpath)) / 2**20
+        print(json.dumps(one, indent=1), flush=True)
+        multi[label] = workers(lambda: d.__getitem__, keyfile, len(keys), a.workers, a.seconds,
+                               os.path.abspath(dpath))
+        print(label, "workers", multi[label], flush=True)
+        d.close()
 
     peers = a.peers.split(",") if a.peers else []
     sorted_tsv = os.path.join(a.workdir, "sorted.tsv")
