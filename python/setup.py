@@ -33,12 +33,24 @@ class optional_build_ext(build_ext):
         sys.stderr.write(f"warning: kvdict C extension not built ({e}); the pure-Python reader will be used\n")
 
 
+def _have(header):
+    dirs = ["/usr/include", "/usr/local/include"] + os.environ.get("CPATH", "").split(":")
+    return any(d and os.path.exists(os.path.join(d, header)) for d in dirs)
+
+
+# libzstd (Debian: libzstd-dev) reads compressed value logs; without it the
+# C reader refuses them with VersionError. xxhash.h (libxxhash-dev) is
+# header-only and detected by the C code itself.
+ZSTD = _have("zstd.h")
+
 setup(
     ext_modules=[
         Extension(
             "kvdict._kvdict",
             sources=["src/_kvdict.c"],
             depends=["src/kvd_read.h"],
+            libraries=["zstd"] if ZSTD else [],
+            define_macros=[] if ZSTD else [("KVD_NO_ZSTD", "1")],
             extra_compile_args=["-O2", "-std=c99", "-Wall", "-Wextra", "-Wno-unused-parameter",
                                 "-Wno-missing-field-initializers", "-Wno-cast-function-type"],
         )

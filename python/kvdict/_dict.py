@@ -302,7 +302,7 @@ def _open_dir(path, dpath, lease, which, backend, advice, verify):
     except FileNotFoundError:
         raise FormatError(f"kvdict: {path} is not a kvdict dictionary: it has no MANIFEST file") from None
     crc = _kvdict.crc32c if which == "c" else _pure.crc32c
-    m, parts, keyed = _manifest.decode(data, mpath, crc)
+    m, parts, keyed, compressed = _manifest.decode(data, mpath, crc)
     # The hash index is optional: the C reader answers through it (when
     # built with XXH3), the pure-Python one through the FST; both check its
     # framing at open and its checksum in verify().
@@ -324,7 +324,7 @@ def _open_dir(path, dpath, lease, which, backend, advice, verify):
             args.append(
                 (fname, fmap, p.fst["count"], p.fst["crc32c"], vname, vmap, p.vlog["count"], p.vlog["crc32c"],
                  p.first_key, p.last_key, hname, hmap, p.hix["count"] if hmap else 0,
-                 p.hix["crc32c"] if hmap else 0, keyed)
+                 p.hix["crc32c"] if hmap else 0, keyed, compressed)
             )
         d = _CLASSES[which](args, m.get("keys", 0))
     except BaseException:

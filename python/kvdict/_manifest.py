@@ -34,6 +34,9 @@ KNOWN_FEATURES = frozenset({"keyed-records"})
 # Optional features ("optional_features") may be ignored; this package uses
 #   hash-index     a part-NNNNN.hix per partition (C reader, with XXH3)
 KEYED, HASH_INDEX = "keyed-records", "hash-index"
+# The required feature announcing compressed (zstd) value logs, once this
+# package reads them; until then such dictionaries are refused.
+COMPRESSED = None
 
 
 class Partition:
@@ -91,7 +94,7 @@ def _file(p, name, where, i):
 def decode(data, where, crc32c):
     """Decode and validate MANIFEST bytes; where names the file in errors.
 
-    Returns (the JSON object, [Partition], keyed). Raises FormatError (bad magic),
+    Returns (the JSON object, [Partition], keyed, compressed). Raises FormatError (bad magic),
     VersionError (newer manifest or format version, unknown feature) or
     CorruptError (anything damaged)."""
     if len(data) < 20:
@@ -164,4 +167,4 @@ def decode(data, where, crc32c):
             f"kvdict: {where}: manifest totals (keys {m.get('keys')}, values {m.get('values')}) "
             f"do not match its partitions (keys {keys}, values {values})"
         )
-    return m, parts, keyed
+    return m, parts, keyed, COMPRESSED is not None and COMPRESSED in features

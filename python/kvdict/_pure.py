@@ -72,7 +72,7 @@ class _Part:
                  "fst_crc", "vlog_crc", "pins", "nkeys", "keyed", "hix")
 
     def __init__(self, fst_name, fbuf, fcount, fcrc, vlog_name, vbuf, vcount, vcrc, first, last, hix_name=None,
-                 hbuf=None, hcount=0, hcrc=0, keyed=False):
+                 hbuf=None, hcount=0, hcrc=0, keyed=False, compressed=False):
         # The hash index is optional: this reader checks its framing and (in
         # verify) its checksum, but always walks the FST.
         self.hix = None
@@ -110,7 +110,9 @@ class _Part:
             raise CorruptError(f"kvdict: {fst_name}: root address {root} outside the states")
         vflags, vc, vblen, vbcrc = _frame(vm, VLOG_MAGIC, vlog_name, 2)
         if vflags:
-            raise VersionError(f"kvdict: {vlog_name}: value-log codec {vflags}, this build reads codec 0 (raw)")
+            # compressed logs (codec 1) need libzstd: the C reader only
+            raise VersionError(f"kvdict: {vlog_name}: value-log codec {vflags}, the pure-Python reader reads codec 0 "
+                               "(raw) only")
         if (vm[8] == 2) != bool(self.keyed):
             raise CorruptError(f"kvdict: {vlog_name}: value log version {vm[8]}, but the MANIFEST "
                                f"{'lists' if self.keyed else 'does not list'} feature keyed-records")

@@ -35,7 +35,8 @@ typedef struct {
 	Py_ssize_t nparts;
 	Py_ssize_t nkeys;
 	int closed;
-	int busy; /* calls running without the GIL */
+	int busy;     /* calls running without the GIL */
+	kvd_zctx z;   /* decoding state of single lookups (under the GIL) */
 } Reader;
 
 static PyTypeObject ReaderType, IterType;
@@ -115,19 +116,21 @@ static Py_ssize_t find_part(const Reader *r, const uint8_t *k, size_t n)
 /* lookup finds key's value without touching Python objects (it runs
  * without the GIL in get_many). On an error, *pi says which partition and
  * *in_log whether the value log (1) or the FST (0) is damaged. */
-static int lookup(const Reader *r, const uint8_t *k, size_t n, const uint8_t **val, uint64_t *len, Py_ssize_t *pi,
-                  int *in_log)
+static int lookup(const Reader *r, kvd_zctx *z, const uint8_t *k, size_t n, const uint8_t **val, uint64_t *len,
+                  Py_ssize_t *pi, int *in_log)
 {
 	Py_ssize_t i = find_part(r, k, n);
 	*pi = i;
 	*in_log = 0;
 	if (i < 0)
 		return KVD_MISSING;
-	return kvd_get(&r->parts[i].core, k, n, val, len, in_log);
+	return kvd_get(&r->parts[i].core, z, k, n, val, len, in_log);
 }
 
-static PyObject *lookup_error(const Reader *r, Py_ssize_t pi, int in_log)
+static PyObject *lookup_error(const Reader *r, Py_ssize_t pi, int in_log, int rc)
 {
+	if (rc == -4)
+		return PyErr_NoMemory();
 	if (in_log == 2)
 		return raise_corrupt(r->parts[pi].hix_name, "hash index entry points at a bad record");
 	if (in_log)
@@ -148,13 +151,13 @@ static PyObject *get_value(Reader *r, PyObject *key)
 	uint64_t len;
 	Py_ssize_t pi;
 	int in_log;
-	int rc = lookup(r, k.p, (size_t)k.n, &val, &len, &pi, &in_log);
+	int rc = lookup(r, &r->z, k.p, (size_t)k.n, &val, &len, &pi, &in_log);
 	key_release(&k);
 	if (rc == KVD_FOUND)
 		return PyBytes_FromStringAndSize((const char *)val, (Py_ssize_t)len);
 	if (rc == KVD_MISSING)
 		return NULL;
-	return lookup_error(r, pi, in_log);
+	return lookup_error(r, pi, in_log, rc);
 }
 
 static PyObject *Reader_subscript(Reader *r, PyObject *key)
@@ -193,13 +196,13 @@ static int Reader_contains(Reader *r, PyObject *key)
 	uint64_t off;
 	if (pi >= 0 && r->parts[pi].core.hix) {
 		const uint8_t *val;
-		rc = kvd_get(&r->parts[pi].core, k.p, (size_t)k.n, &val, &off, &in_log);
+		rc = kvd_get(&r->parts[pi].core, &r->z, k.p, (size_t)k.n, &val, &off, &in_log);
 	} else if (pi >= 0) {
 		rc = kvd_fst_get(&r->parts[pi].core, k.p, (size_t)k.n, &off);
 	}
 	key_release(&k);
 	if (rc < 0) {
-		lookup_error(r, pi, in_log);
+		lookup_error(r, pi, in_log, rc);
 		return -1;
 	}
 	return rc == KVD_FOUND;
@@ -231,6 +234,7 @@ static PyObject *Reader_get_many(Reader *r, PyObject *const *args, Py_ssize_t na
 		return NULL;
 	Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
 	PyObject *result = NULL;
+	uint8_t **copies = NULL; /* compressed values, copied out of the decode buffers */
 	PyObject **held = PyMem_Calloc(n ? n : 1, sizeof(PyObject *));
 	const uint8_t **kp = PyMem_Malloc((n ? n : 1) * sizeof(*kp));
 	size_t *kn = PyMem_Malloc((n ? n : 1) * sizeof(*kn));
@@ -269,26 +273,43 @@ static PyObject *Reader_get_many(Reader *r, PyObject *const *args, Py_ssize_t na
 		}
 	}
 	Py_ssize_t bad = -1, bad_pi = 0;
-	int bad_log = 0;
+	int bad_log = 0, bad_rc = 0;
+	/* compressed values are decoded into buffers of this call, and copied
+	 * out before the next lookup can reuse them */
+	kvd_zctx z;
+	memset(&z, 0, sizeof z);
 	r->busy++;
 	Py_BEGIN_ALLOW_THREADS
 	for (Py_ssize_t i = 0; i < n; i++) {
 		Py_ssize_t pi;
 		int in_log;
-		int rc = lookup(r, kp[i], kn[i], &vp[i], &vn[i], &pi, &in_log);
+		int rc = lookup(r, &z, kp[i], kn[i], &vp[i], &vn[i], &pi, &in_log);
 		if (rc == KVD_MISSING) {
 			vp[i] = NULL;
 		} else if (rc < 0) {
 			bad = i;
 			bad_pi = pi;
 			bad_log = in_log;
+			bad_rc = rc;
 			break;
+		} else if (r->parts[pi].core.zcodec) {
+			if (!copies && !(copies = calloc((size_t)n, sizeof *copies))) {
+				bad = i, bad_pi = pi, bad_rc = -4;
+				break;
+			}
+			if (!(copies[i] = malloc(vn[i] ? (size_t)vn[i] : 1))) {
+				bad = i, bad_pi = pi, bad_rc = -4;
+				break;
+			}
+			memcpy(copies[i], vp[i], (size_t)vn[i]);
+			vp[i] = copies[i];
 		}
 	}
+	kvd_zctx_free(&z);
 	Py_END_ALLOW_THREADS
 	r->busy--;
 	if (bad >= 0) {
-		lookup_error(r, bad_pi, bad_log);
+		lookup_error(r, bad_pi, bad_log, bad_rc);
 		goto done;
 	}
 	result = PyList_New(n);
@@ -309,6 +330,11 @@ static PyObject *Reader_get_many(Reader *r, PyObject *const *args, Py_ssize_t na
 		PyList_SET_ITEM(result, i, v);
 	}
 done:
+	if (copies) {
+		for (Py_ssize_t i = 0; i < n; i++)
+			free(copies[i]);
+		free(copies);
+	}
 	if (held)
 		for (Py_ssize_t i = 0; i < n; i++)
 			Py_XDECREF(held[i]);
@@ -334,6 +360,7 @@ static void release_parts(Reader *r)
 		if (p->hbuf.obj)
 			PyBuffer_Release(&p->hbuf);
 		Py_CLEAR(p->hix_name);
+		kvd_part_free(&p->core);
 		Py_CLEAR(p->first);
 		Py_CLEAR(p->last);
 		Py_CLEAR(p->fst_name);
@@ -342,6 +369,7 @@ static void release_parts(Reader *r)
 	PyMem_Free(r->parts);
 	r->parts = NULL;
 	r->nparts = 0;
+	kvd_zctx_free(&r->z);
 }
 
 static int frame_error(int rc, PyObject *name, const char *msg)
@@ -381,9 +409,9 @@ static int Reader_init(Reader *r, PyObject *args, PyObject *kwds)
 		PyObject *fbo, *vbo, *fname, *vname, *first, *last, *hname, *hbo;
 		unsigned long long fcount, vcount, hcount;
 		unsigned int fcrc, vcrc, hcrc;
-		int keyed;
-		if (!PyArg_ParseTuple(PyList_GET_ITEM(list, i), "UOKIUOKISSOOKIp", &fname, &fbo, &fcount, &fcrc, &vname,
-		                      &vbo, &vcount, &vcrc, &first, &last, &hname, &hbo, &hcount, &hcrc, &keyed))
+		int keyed, zstd_ok;
+		if (!PyArg_ParseTuple(PyList_GET_ITEM(list, i), "UOKIUOKISSOOKIpp", &fname, &fbo, &fcount, &fcrc, &vname,
+		                      &vbo, &vcount, &vcrc, &first, &last, &hname, &hbo, &hcount, &hcrc, &keyed, &zstd_ok))
 			goto fail;
 		Py_INCREF(hname);
 		p->hix_name = hname;
@@ -403,7 +431,7 @@ static int Reader_init(Reader *r, PyObject *args, PyObject *kwds)
 		int which;
 		char err[256];
 		int rc = kvd_part_init(&p->core, p->fbuf.buf, (uint64_t)p->fbuf.len, p->vbuf.buf, (uint64_t)p->vbuf.len,
-		                       keyed, &ff, &vf, &which, err, sizeof err);
+		                       keyed, zstd_ok, &ff, &vf, &which, err, sizeof err);
 		if (rc < 0) {
 			frame_error(rc, which ? p->vlog_name : p->fst_name, err);
 			goto fail;
@@ -510,6 +538,7 @@ typedef struct {
 	PyObject *start, *stop; /* bytes or NULL */
 	Py_ssize_t pi;
 	kvd_iter it;
+	kvd_zctx z; /* compressed values: the group of the last one stays decoded */
 	int mode;
 	int done;
 } Iter;
@@ -540,6 +569,7 @@ static PyObject *Reader_iter(Reader *r, PyObject *args)
 	it->mode = mode;
 	it->done = 0;
 	memset(&it->it, 0, sizeof it->it);
+	memset(&it->z, 0, sizeof it->z);
 	if (it->start) {
 		it->it.start = (const uint8_t *)PyBytes_AS_STRING(it->start);
 		it->it.start_len = (size_t)PyBytes_GET_SIZE(it->start);
@@ -568,6 +598,7 @@ static PyObject *Reader_iter(Reader *r, PyObject *args)
 
 static void Iter_dealloc(Iter *it)
 {
+	kvd_zctx_free(&it->z);
 	PyMem_Free(it->it.stack);
 	PyMem_Free(it->it.key);
 	Py_XDECREF(it->start);
@@ -630,7 +661,12 @@ static PyObject *Iter_next(Iter *it)
 		}
 		const uint8_t *val;
 		uint64_t len;
-		if (kvd_value(&r->parts[it->pi].core, off, it->it.key, klen, 0, &val, &len) != KVD_FOUND) {
+		int vr = kvd_value(&r->parts[it->pi].core, &it->z, off, it->it.key, klen, 0, &val, &len);
+		if (vr == -4) {
+			Py_XDECREF(k);
+			return PyErr_NoMemory();
+		}
+		if (vr != KVD_FOUND) {
 			Py_XDECREF(k);
 			it->done = 1;
 			return raise_corrupt(r->parts[it->pi].vlog_name, "value record out of bounds or damaged");
@@ -743,7 +779,8 @@ PyMODINIT_FUNC PyInit__kvdict(void)
 	PyObject *m = PyModule_Create(&module);
 	if (!m)
 		return NULL;
-	if (PyModule_AddIntConstant(m, "HASH_INDEX", KVD_HAVE_XXH3) < 0) {
+	if (PyModule_AddIntConstant(m, "HASH_INDEX", KVD_HAVE_XXH3) < 0 ||
+	    PyModule_AddIntConstant(m, "ZSTD", KVD_HAVE_ZSTD) < 0) {
 		Py_DECREF(m);
 		return NULL;
 	}

@@ -76,6 +76,19 @@
 #define KVD_HAVE_XXH3 0
 #endif
 
+/* Compressed value logs (codec 1: zstd record groups) need libzstd
+ * (libzstd-dev). Without it they are refused with KVD_VERSION. */
+#if defined(__has_include) && !defined(KVD_NO_ZSTD)
+#if __has_include(<zstd.h>)
+#include <stdlib.h>
+#include <zstd.h>
+#define KVD_HAVE_ZSTD 1
+#endif
+#endif
+#ifndef KVD_HAVE_ZSTD
+#define KVD_HAVE_ZSTD 0
+#endif
+
 #define KVD_FRAME_HEADER 16
 #define KVD_FRAME_FOOTER 32
 #define KVD_VELLUM_HEADER 16
@@ -207,6 +220,10 @@ typedef struct {
 	const uint8_t *vlog; /* the whole value log file */
 	uint64_t vlog_end;   /* end of its body: size - 32 */
 	int keyed;           /* value log version 2: keyed records */
+	/* codec 1 (zstd groups); zcodec 0: records at file offsets */
+	int zcodec, zcrc;
+	uint64_t zstart, zend, zmax; /* groups lie in [zstart, zend); payloads <= zmax */
+	void *ddict;                 /* ZSTD_DDict, or NULL without a dictionary */
 	/* hash index (NULL table: none, or not used) */
 	const uint8_t *hix;  /* the table: L slots of 8 bytes */
 	uint64_t hix_l, hix_m, hix_seed;
@@ -215,9 +232,11 @@ typedef struct {
 
 /* kvd_part_init validates both files' framing and vellum's header and
  * footer, O(1). which is set to 0 (FST) or 1 (value log) on failure. */
+static int kvd_zstd_init(kvd_part *p, const uint8_t *vlog, uint64_t vlog_size, char *err, size_t errlen);
+
 static int kvd_part_init(kvd_part *p, const uint8_t *fst, uint64_t fst_size, const uint8_t *vlog,
-                         uint64_t vlog_size, int keyed, kvd_frame *ff, kvd_frame *vf, int *which, char *err,
-                         size_t errlen)
+                         uint64_t vlog_size, int keyed, int zstd_ok, kvd_frame *ff, kvd_frame *vf, int *which,
+                         char *err, size_t errlen)
 {
 	int rc;
 	*which = 0;
@@ -250,8 +269,13 @@ static int kvd_part_init(kvd_part *p, const uint8_t *fst, uint64_t fst_size, con
 	*which = 1;
 	if ((rc = kvd_frame_decode(vlog, vlog_size, KVD_VLOG_MAGIC, 2, vf, err, errlen)) < 0)
 		return rc;
-	if (vf->flags != 0) {
-		snprintf(err, errlen, "value-log codec %u, this build reads codec 0 (raw)", vf->flags);
+	p->zcodec = 0;
+	p->ddict = NULL;
+	if (vf->flags == 1 && zstd_ok && KVD_HAVE_ZSTD && vf->version == 2) {
+		p->zcodec = 1;
+	} else if (vf->flags != 0) {
+		snprintf(err, errlen, "value-log codec %u, this build reads codec 0 (raw)%s", vf->flags,
+		         KVD_HAVE_ZSTD ? "" : " (built without libzstd)");
 		return KVD_VERSION;
 	}
 	if ((vf->version == 2) != (keyed != 0)) {
@@ -266,6 +290,8 @@ static int kvd_part_init(kvd_part *p, const uint8_t *fst, uint64_t fst_size, con
 	p->vlog_end = vlog_size - KVD_FRAME_FOOTER;
 	p->keyed = keyed;
 	p->hix = NULL;
+	if (p->zcodec)
+		return kvd_zstd_init(p, vlog, vlog_size, err, errlen);
 	return 0;
 }
 
@@ -601,19 +627,222 @@ static int kvd_keyed(const kvd_part *p, uint64_t off, const uint8_t **key, uint6
 	return 0;
 }
 
+/* ---- compressed value logs (valuelog/zstd.go, internal/zrec/doc.go)
+ *
+ * Codec 1 body: flags (uvarint; bit 0 = groups carry a CRC-32C, other bits
+ * 0), dictionary length d (uvarint), d bytes of zstd dictionary (ID 1),
+ * then groups back to back, then the largest payload (uint64) in the last
+ * 8 bytes. A record's address is its group's file offset << 4 | its index
+ * in the group (0..15). A group: H = n<<1 | s (uvarint; n = payload length,
+ * s = stored raw), then for s = 0 m (uvarint, >= 3) and m bytes of zstd
+ * blocks whose frame header is implied (28 b5 2f fd, e3 + dictionary ID 1
+ * or e0 without a dictionary, n as 8 bytes), for s = 1 the n payload bytes;
+ * then, with checksums, the CRC-32C of the payload. The payload is records,
+ * each a uvarint length and that many bytes: here keyed records, whose
+ * back references count in the address space. */
+
+typedef struct {
+#if KVD_HAVE_ZSTD
+	ZSTD_DCtx *dctx;
+#endif
+	uint8_t *buf[2], *frame;
+	size_t cap[2], fcap;
+	const kvd_part *owner[2];
+	uint64_t group[2];      /* the group decoded in slot i */
+	const uint8_t *pay[2];  /* its payload (buf[i] or the mapping) */
+	uint64_t plen[2];
+} kvd_zctx;
+
+static void kvd_zctx_free(kvd_zctx *z)
+{
+	if (!z)
+		return;
+#if KVD_HAVE_ZSTD
+	if (z->dctx)
+		ZSTD_freeDCtx(z->dctx);
+#endif
+	free(z->buf[0]);
+	free(z->buf[1]);
+	free(z->frame);
+	memset(z, 0, sizeof *z);
+}
+
+static void kvd_part_free(kvd_part *p)
+{
+#if KVD_HAVE_ZSTD
+	if (p->ddict)
+		ZSTD_freeDDict(p->ddict);
+#endif
+	p->ddict = NULL;
+}
+
+static int kvd_zstd_init(kvd_part *p, const uint8_t *vlog, uint64_t vlog_size, char *err, size_t errlen)
+{
+#if KVD_HAVE_ZSTD
+	uint64_t end = vlog_size - KVD_FRAME_FOOTER, o = KVD_FRAME_HEADER, flags, d;
+	if (end - o < 8 || kvd_uvarint(vlog, end - 8, &o, &flags) < 0 || (flags & ~1ull) ||
+	    kvd_uvarint(vlog, end - 8, &o, &d) < 0 || d > end - 8 - o) {
+		snprintf(err, errlen, "compressed log head (flags, dictionary) damaged");
+		return KVD_CORRUPT;
+	}
+	if (d) {
+		p->ddict = ZSTD_createDDict(vlog + o, (size_t)d);
+		if (!p->ddict || ZSTD_getDictID_fromDDict(p->ddict) != 1) {
+			snprintf(err, errlen, "bad zstd dictionary (want a standard dictionary with ID 1)");
+			kvd_part_free(p);
+			return KVD_CORRUPT;
+		}
+	}
+	p->zcrc = (int)(flags & 1);
+	p->zstart = o + d;
+	p->zend = end - 8;
+	p->zmax = kvd_le(vlog + end - 8, 8);
+	if (p->zmax > ((uint64_t)1 << 32)) {
+		snprintf(err, errlen, "largest group payload %llu is implausible", (unsigned long long)p->zmax);
+		kvd_part_free(p);
+		return KVD_CORRUPT;
+	}
+	return 0;
+#else
+	snprintf(err, errlen, "compressed value log, and this build has no libzstd");
+	return KVD_VERSION;
+#endif
+}
+
+static int kvd_grow(uint8_t **b, size_t *cap, size_t need)
+{
+	if (need <= *cap)
+		return 0;
+	size_t c = *cap ? *cap : 256;
+	while (c < need)
+		c *= 2;
+	uint8_t *n = realloc(*b, c);
+	if (!n)
+		return -1;
+	*b = n;
+	*cap = c;
+	return 0;
+}
+
+/* kvd_group decodes the group at file offset g into slot i of z (kept as
+ * a one-group cache per slot). */
+static int kvd_group(const kvd_part *p, kvd_zctx *z, int i, uint64_t g)
+{
+#if KVD_HAVE_ZSTD
+	if (z->owner[i] == p && z->group[i] == g)
+		return 0;
+	z->owner[i] = NULL;
+	const uint8_t *d = p->vlog;
+	uint64_t end = p->zend, o = g, h, n, m;
+	const uint8_t *pay;
+	if (g < p->zstart || g >= end || kvd_uvarint(d, end, &o, &h) < 0)
+		return KVD_CORRUPT;
+	n = h >> 1;
+	if (n > p->zmax)
+		return KVD_CORRUPT;
+	if (h & 1) {
+		if (n > end - o)
+			return KVD_CORRUPT;
+		pay = d + o;
+		o += n;
+	} else {
+		if (kvd_uvarint(d, end, &o, &m) < 0 || m < 3 || m > end - o)
+			return KVD_CORRUPT;
+		if (!z->dctx && !(z->dctx = ZSTD_createDCtx()))
+			return -4;
+		if (kvd_grow(&z->frame, &z->fcap, 17 + m) < 0 || kvd_grow(&z->buf[i], &z->cap[i], n + 1) < 0)
+			return -4;
+		uint8_t *f = z->frame;
+		size_t hl = 0;
+		f[hl++] = 0x28, f[hl++] = 0xb5, f[hl++] = 0x2f, f[hl++] = 0xfd;
+		f[hl++] = p->ddict ? 0xe3 : 0xe0;
+		if (p->ddict)
+			f[hl++] = 1, f[hl++] = 0, f[hl++] = 0, f[hl++] = 0;
+		for (int k = 0; k < 8; k++)
+			f[hl++] = (uint8_t)(n >> (8 * k));
+		memcpy(f + hl, d + o, (size_t)m);
+		size_t r = p->ddict ? ZSTD_decompress_usingDDict(z->dctx, z->buf[i], (size_t)n, f, hl + m, p->ddict)
+		                    : ZSTD_decompressDCtx(z->dctx, z->buf[i], (size_t)n, f, hl + m);
+		if (ZSTD_isError(r) || r != n)
+			return KVD_CORRUPT;
+		pay = z->buf[i];
+		o += m;
+	}
+	if (p->zcrc && (4 > end - o || kvd_crc32c(0, pay, (size_t)n) != (uint32_t)kvd_le(d + o, 4)))
+		return KVD_CORRUPT;
+	z->owner[i] = p;
+	z->group[i] = g;
+	z->pay[i] = pay;
+	z->plen[i] = n;
+	return 0;
+#else
+	return KVD_CORRUPT;
+#endif
+}
+
+/* kvd_zkeyed decodes the keyed record at address addr of a compressed log:
+ * its key and value (a reference resolved through slot 1). */
+static int kvd_zkeyed(const kvd_part *p, kvd_zctx *z, uint64_t addr, const uint8_t **key, uint64_t *klen,
+                      const uint8_t **val, uint64_t *vlen)
+{
+	for (int slot = 0; slot < 2; slot++) {
+		int rc = kvd_group(p, z, slot, addr >> 4);
+		if (rc < 0)
+			return rc;
+		/* the payload is keyed records back to back: skip addr & 15 of them */
+		const uint8_t *b = z->pay[slot];
+		uint64_t end = z->plen[slot], o = 0, k, x;
+		int tag;
+		for (uint64_t i = 0;; i++) {
+			if (o >= end || b[o] > 1)
+				return KVD_CORRUPT; /* past the last record, or an unknown tag */
+			tag = b[o++];
+			if (kvd_uvarint(b, end, &o, &k) < 0 || k > KVD_MAX_KEY_LEN || k > end - o)
+				return KVD_CORRUPT;
+			uint64_t ko = o;
+			o += k;
+			if (kvd_uvarint(b, end, &o, &x) < 0 || (tag == 0 && x > end - o))
+				return KVD_CORRUPT;
+			if (i == (addr & 15)) {
+				if (slot == 0) {
+					*key = b + ko;
+					*klen = k;
+				}
+				break;
+			}
+			if (tag == 0)
+				o += x;
+		}
+		if (tag == 0) {
+			*val = b + o;
+			*vlen = x;
+			return 0;
+		}
+		if (slot == 1 || x == 0 || x > addr || ((addr - x) >> 4) < p->zstart)
+			return KVD_CORRUPT; /* a reference to a reference, or outside the groups */
+		addr -= x;
+	}
+	return KVD_CORRUPT;
+}
+
 /* kvd_value returns the value of key, whose record is at off (from the FST
  * or the index). In a keyed log the record's key must be key: from the FST
  * a mismatch is damage (KVD_CORRUPT); from the index (probe != 0) it means
  * another key with the same fingerprint (KVD_MISSING). */
-static inline int kvd_value(const kvd_part *p, uint64_t off, const uint8_t *key, size_t klen, int probe,
-                            const uint8_t **val, uint64_t *vlen)
+static inline int kvd_value(const kvd_part *p, kvd_zctx *z, uint64_t off, const uint8_t *key, size_t klen,
+                            int probe, const uint8_t **val, uint64_t *vlen)
 {
 	if (!p->keyed)
 		return kvd_record(p, off, val, vlen) < 0 ? KVD_CORRUPT : KVD_FOUND;
 	const uint8_t *k;
 	uint64_t kl;
-	if (kvd_keyed(p, off, &k, &kl, val, vlen) < 0)
+	if (p->zcodec) {
+		int rc = kvd_zkeyed(p, z, off, &k, &kl, val, vlen);
+		if (rc < 0)
+			return rc;
+	} else if (kvd_keyed(p, off, &k, &kl, val, vlen) < 0) {
 		return KVD_CORRUPT;
+	}
 	if (kl != klen || memcmp(k, key, klen) != 0)
 		return probe ? KVD_MISSING : KVD_CORRUPT;
 	return KVD_FOUND;
@@ -623,7 +852,8 @@ static inline int kvd_value(const kvd_part *p, uint64_t off, const uint8_t *key,
  * value, KVD_MISSING, or KVD_CORRUPT when a candidate's record is damaged.
  * A damaged table can only produce wrong candidates, which the key
  * comparison rejects: an absent key never returns a value. */
-static int kvd_hix_get(const kvd_part *p, const uint8_t *key, size_t klen, const uint8_t **val, uint64_t *vlen)
+static int kvd_hix_get(const kvd_part *p, kvd_zctx *z, const uint8_t *key, size_t klen, const uint8_t **val,
+                       uint64_t *vlen)
 {
 #if KVD_HAVE_XXH3
 	uint64_t h = XXH3_64bits_withSeed(key, klen, p->hix_seed);
@@ -640,7 +870,7 @@ static int kvd_hix_get(const kvd_part *p, const uint8_t *key, size_t klen, const
 			break;
 		if ((e & 0xffff) != (h & 0xffff))
 			continue;
-		int rc = kvd_value(p, e >> 24, key, klen, 1, val, vlen);
+		int rc = kvd_value(p, z, e >> 24, key, klen, 1, val, vlen);
 		if (rc != KVD_MISSING)
 			return rc;
 	}
@@ -652,22 +882,22 @@ static int kvd_hix_get(const kvd_part *p, const uint8_t *key, size_t klen, const
 
 /* kvd_get looks key up in one partition, through the hash index when
  * there is one, else the FST. */
-static inline int kvd_get(const kvd_part *p, const uint8_t *key, size_t klen, const uint8_t **val, uint64_t *vlen,
-                          int *in_log)
+static inline int kvd_get(const kvd_part *p, kvd_zctx *z, const uint8_t *key, size_t klen, const uint8_t **val,
+                          uint64_t *vlen, int *in_log)
 {
 	*in_log = 0;
 	if (p->hix) {
 		if (klen > KVD_MAX_KEY_LEN)
 			return KVD_MISSING;
 		*in_log = 2;
-		return kvd_hix_get(p, key, klen, val, vlen);
+		return kvd_hix_get(p, z, key, klen, val, vlen);
 	}
 	uint64_t off;
 	int rc = kvd_fst_get(p, key, klen, &off);
 	if (rc != KVD_FOUND)
 		return rc;
 	*in_log = 1;
-	return kvd_value(p, off, key, klen, 0, val, vlen);
+	return kvd_value(p, z, off, key, klen, 0, val, vlen);
 }
 
 /* ---- ordered iteration over one partition */

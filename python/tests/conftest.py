@@ -29,6 +29,8 @@ import kvdict  # noqa: E402
 
 if os.environ.get("KVDICT_REQUIRE_C") and "c" not in kvdict.backends():
     raise RuntimeError("KVDICT_REQUIRE_C is set but the C extension did not import: " + repr(kvdict._dict._import_error))
+if os.environ.get("KVDICT_REQUIRE_C") and not kvdict._dict._kvdict.HASH_INDEX:
+    raise RuntimeError("KVDICT_REQUIRE_C is set but the C extension was built without xxhash.h (libxxhash-dev)")
 
 
 @pytest.fixture(params=["c", "python"])

@@ -34,11 +34,12 @@ def _pool_run(method, d, pairs, per_worker):
     return res
 
 
-@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
-def test_pool(dicts, backend, method):
-    if backend == "python" and method != "fork":
+@pytest.mark.parametrize("method,name", [("fork", "url"), ("spawn", "url"), ("forkserver", "url"),
+                                         ("fork", "url-hix")])
+def test_pool(dicts, backend, method, name):
+    if backend == "python" and (method != "fork" or name != "url"):
         pytest.skip("the start methods differ only in how the Dict arrives; fork covers the pure reader")
-    path, pairs = dicts["url"]
+    path, pairs = dicts[name]
     per_worker = 300 if backend == "c" else 30
     assert len(pairs) >= WORKERS * per_worker
     with kvdict.open(path, backend=backend) as d:
