@@ -167,7 +167,7 @@ func (b *Builder) Len() uint64 { return b.n }
 // the footer written (count, body length and body CRC), which is what a
 // manifest records. It does not close the underlying writer. After Close,
 // Add and Close return [ErrClosed].
-func (b *Builder) Close() (frame.Footer, error) {
+func (b *Builder) Close() (Footer, error) {
 	if b.err != nil {
 		return frame.Footer{}, b.err
 	}

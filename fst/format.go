@@ -198,3 +198,9 @@ func checkBody(body []byte, count uint64) error {
 
 // header is the frame header every FST file starts with.
 var header = frame.Header{Magic: Magic, Version: Version, Flags: 0}
+
+// Footer is the frame footer of an FST file: Count is the number of keys, BodyLen
+// the bytes between header and footer and BodyCRC the CRC-32C of header and
+// body (the layout is internal/frame's). It is an alias, so that callers
+// outside this module can name the type that Close and Footer return.
+type Footer = frame.Footer

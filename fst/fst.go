@@ -61,7 +61,7 @@ func (f *FST) Size() int { return f.size }
 
 // Footer returns the decoded frame footer: key count, body length and
 // body CRC, as a manifest records them.
-func (f *FST) Footer() frame.Footer { return f.file.Footer }
+func (f *FST) Footer() Footer { return f.file.Footer }
 
 // Get returns the value of key, and whether key is present. It is safe
 // for concurrent use and does not allocate. A missing key gives (0, false,

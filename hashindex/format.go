@@ -5,6 +5,8 @@ import (
 	"math/bits"
 
 	"github.com/zeebo/xxh3"
+
+	"github.com/kvdict/kvdict/internal/frame"
 )
 
 // An index file is a kvdict frame (package internal/frame) named
@@ -188,3 +190,9 @@ func entry(addr uint64, disp uint64, h uint64) uint64 {
 func homeSlots(n uint64) uint64 {
 	return max(1, uint64(float64(n)/LoadFactor+0.999999))
 }
+
+// Footer is the frame footer of a hash index file: Count is the number of keys, BodyLen
+// the bytes between header and footer and BodyCRC the CRC-32C of header and
+// body (the layout is internal/frame's). It is an alias, so that callers
+// outside this module can name the type that Close and Footer return.
+type Footer = frame.Footer

@@ -60,7 +60,7 @@ func (x *Index) Slots() uint64 { return x.t.l }
 func (x *Index) MaxDisplacement() int { return int(x.t.maxDisp) }
 
 // Footer returns the decoded frame footer.
-func (x *Index) Footer() frame.Footer { return x.file.Footer }
+func (x *Index) Footer() Footer { return x.file.Footer }
 
 // Hash returns the hash of key under this index's seed.
 func (x *Index) Hash(key []byte) uint64 { return Hash(key, x.t.seed) }

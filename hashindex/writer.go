@@ -137,7 +137,7 @@ func (w *Writer) Len() uint64 { return w.n }
 // Close sorts or merges the pairs, writes the index file to w and removes
 // the spill file. It returns the frame footer, whose fields the manifest
 // records.
-func (w *Writer) Close() (ft frame.Footer, err error) {
+func (w *Writer) Close() (ft Footer, err error) {
 	if w.closed {
 		return frame.Footer{}, errClosed
 	}

@@ -179,3 +179,9 @@ func decodeRecord(data []byte, end int, off uint64) (val []byte, next uint64, er
 func corruptf(off uint64, format string, args ...any) error {
 	return fmt.Errorf("valuelog: record at offset %d: %s: %w", off, fmt.Sprintf(format, args...), ErrCorrupt)
 }
+
+// Footer is the frame footer of a value log: Count is the number of records, BodyLen
+// the bytes between header and footer and BodyCRC the CRC-32C of header and
+// body (the layout is internal/frame's). It is an alias, so that callers
+// outside this module can name the type that Close and Footer return.
+type Footer = frame.Footer

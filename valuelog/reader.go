@@ -167,7 +167,7 @@ func (l *Log) Len() uint64 { return l.file.Footer.Count }
 func (l *Log) Size() int { return len(l.data) }
 
 // Footer returns the decoded footer.
-func (l *Log) Footer() frame.Footer { return l.file.Footer }
+func (l *Log) Footer() Footer { return l.file.Footer }
 
 // Verify checks the whole file: the body checksum, then every record from
 // the first to the last. Each must be well formed (in a keyed log, every

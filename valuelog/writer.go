@@ -187,7 +187,7 @@ func (w *Writer) fail(off uint64, err error) error {
 // Close writes the footer (with the record count) and flushes. It returns
 // the footer, whose fields a manifest records. It does not close the
 // underlying io.Writer. Later calls to Append or Close return ErrClosed.
-func (w *Writer) Close() (frame.Footer, error) {
+func (w *Writer) Close() (Footer, error) {
 	if w.err != nil {
 		return frame.Footer{}, w.err
 	}
