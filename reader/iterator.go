@@ -232,19 +232,23 @@ func (it *Iterator) Key() []byte { return it.key }
 
 // Value returns the current key's value, read from the value log only when
 // asked for (key-only scans never touch the values). It aliases the mapped
-// file. If the value cannot be read, Value returns nil, Err reports why and
-// the next Next returns false.
+// file. An empty value is a non-nil empty slice: nil means the value could
+// not be read, and then the iteration is over — the next Next returns
+// false and Err and Close report why. All handles this for you.
 func (it *Iterator) Value() []byte {
 	if !it.valid {
 		return nil
 	}
-	if it.isRange && it.p.log.Keyed() {
-		return it.val
+	v := it.val // a sequential scan of a keyed log has read it already
+	if !it.isRange || !it.p.log.Keyed() {
+		var err error
+		if v, err = it.p.log.Value(it.off); err != nil {
+			it.fail(it.p.logName, err)
+			return nil
+		}
 	}
-	v, err := it.p.log.Value(it.off)
-	if err != nil {
-		it.fail(it.p.logName, err)
-		return nil
+	if v == nil {
+		v = []byte{}
 	}
 	return v
 }
@@ -252,26 +256,30 @@ func (it *Iterator) Value() []byte {
 // Err returns the first error met, or nil at a clean end.
 func (it *Iterator) Err() error { return it.err }
 
-// Close releases the iterator. It is safe to call more than once; it
-// returns nil.
+// Close ends the iteration early and releases the iterator. It returns
+// Err, so `defer it.Close()` loses nothing when Err is checked, and a
+// caller that only closes still sees a failure. It is safe to call more
+// than once, and after the end.
 func (it *Iterator) Close() error {
-	it.done, it.seq = true, nil
+	it.done, it.valid, it.seq = true, false, nil
 	if it.cur != nil {
 		it.cur.Close()
 		it.cur = nil
 	}
 	it.parts = nil
-	return nil
+	return it.err
 }
 
 // All returns the remaining pairs as a Go range-over-func sequence. It is
-// single-use: ranging over it consumes the iterator. Check Err after the
-// loop.
+// single-use: ranging over it consumes the iterator, and the iterator is
+// closed when the loop ends, breaks or a value cannot be read. Errors are
+// not yielded: check Err after the loop.
 func (it *Iterator) All() iter.Seq2[[]byte, []byte] {
 	return func(yield func([]byte, []byte) bool) {
+		defer it.Close()
 		for it.Next() {
 			v := it.Value()
-			if v == nil && it.err != nil {
+			if v == nil { // unreadable: Err says why
 				return
 			}
 			if !yield(it.key, v) {

@@ -118,10 +118,21 @@ func (it *Iterator) Value() []byte { return it.val }
 // Err returns the error that stopped the iteration, if any.
 func (it *Iterator) Err() error { return it.err }
 
+// Close ends the iteration early. It returns Err; calling it more than
+// once, or after the end, is fine. (An Iterator holds no resources beyond
+// the Log's mapping; Close exists so that every kvdict iterator has the
+// same contract: Next, Err, Close returning Err, All closing.)
+func (it *Iterator) Close() error {
+	it.done, it.key, it.val = true, nil, nil
+	return it.err
+}
+
 // All returns a single-use iterator over (offset, value) of the remaining
-// records. It stops early on corruption; check Err afterwards.
+// records; the Iterator is closed when the loop ends or breaks. It stops
+// early on corruption; check Err afterwards.
 func (it *Iterator) All() iter.Seq2[uint64, []byte] {
 	return func(yield func(uint64, []byte) bool) {
+		defer it.Close()
 		for it.Next() {
 			if !yield(it.off, it.val) {
 				return

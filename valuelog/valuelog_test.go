@@ -542,3 +542,36 @@ func TestWriter_Over4GiB(t *testing.T) {
 		t.Fatalf("Close: %+v, %v", f, err)
 	}
 }
+
+// Ensure the iterator contract shared with fst and reader: All closes the
+// Iterator when the loop breaks, and Close returns the error that ended
+// the iteration.
+func TestIterator_Contract(t *testing.T) {
+	vals := [][]byte{[]byte("a"), []byte("b"), []byte("c")}
+	data, _ := build(t, nil, vals)
+	it := mustLoad(t, data).Iter()
+	for range it.All() {
+		break
+	}
+	if it.Next() {
+		t.Fatal("All did not close the Iterator on break")
+	}
+	if err := it.Close(); err != nil {
+		t.Fatalf("Close after a clean stop: %v", err)
+	}
+
+	// A log whose footer counts one more record than the body holds.
+	good := mustLoad(t, data).Footer()
+	good.Count++
+	bad := frame.AppendFooter(bytes.Clone(data[:len(data)-frame.FooterLen]), valuelog.Magic, good)
+	l, err := valuelog.Load(bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	it = l.Iter()
+	for it.Next() {
+	}
+	if err := it.Close(); !errors.Is(err, valuelog.ErrCorrupt) || err != it.Err() {
+		t.Fatalf("Close returned %v, Err %v; want the ErrCorrupt that stopped it", err, it.Err())
+	}
+}

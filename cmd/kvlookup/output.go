@@ -324,7 +324,7 @@ func drain(c *cli.Context, it *reader.Iterator, p *printer, limit int) (err erro
 			err = p.key(it.Key()) // the value is never read
 		} else {
 			v := it.Value()
-			if v == nil && it.Err() != nil {
+			if v == nil { // unreadable: the iteration ended, Err says why
 				break // a damaged value: reported below, never printed as empty
 			}
 			err = p.pair(it.Key(), v)

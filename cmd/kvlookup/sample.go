@@ -109,7 +109,7 @@ func reservoir(c *cli.Context, it *reader.Iterator, k int, rng *rand.PCG) ([]sam
 		}
 		if j < k {
 			v := it.Value()
-			if v == nil && it.Err() != nil {
+			if v == nil { // unreadable: the iteration ended, Err says why
 				break // a damaged value: reported below
 			}
 			if j == len(res) {
