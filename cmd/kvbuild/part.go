@@ -78,8 +78,11 @@ func newPartApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		// temporary dictionary goes there.
 		&cli.StringFlag{Name: "output", Hidden: true},
 	}
+	// Not part flags: the target (-o, --force, --publish) is the join's;
+	// an update (--base, --delete) covers a whole dictionary, not a range.
+	notPart := map[string]bool{"output": true, "force": true, "publish": true, "base": true, "delete": true}
 	for _, f := range app.Flags {
-		if n := f.Names()[0]; n != "output" && n != "force" && n != "publish" {
+		if !notPart[f.Names()[0]] {
 			flags = append(flags, f)
 		}
 	}

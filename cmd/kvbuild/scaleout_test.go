@@ -177,6 +177,12 @@ func TestScaleout_Refusals(t *testing.T) {
 	if ents, _ := filepath.Glob(filepath.Join(parts, ".*")); len(ents) != 0 {
 		t.Fatalf("refused part left %v", ents)
 	}
+	// Flags of the whole dictionary are not part flags.
+	for _, f := range []string{"--force", "--publish", "--base=x"} {
+		if code, stderr := build("f", "", "", "a\t1\n", f); code != exitUsage || !strings.Contains(stderr, "flag provided but not defined") {
+			t.Errorf("%s: exit %d: %s", f, code, stderr)
+		}
+	}
 	// The same name twice: usage.
 	if code, stderr := build("a", "", "g", "apple\t1\n"); code != exitUsage || !strings.Contains(stderr, "already exists") {
 		t.Fatalf("same name: exit %d: %s", code, stderr)
