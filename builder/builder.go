@@ -74,8 +74,9 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Builder writes one dictionary. Its methods are safe for concurrent use;
-// each Partition is used by one goroutine at a time.
+// Builder writes one dictionary. NewPartition, Commit and Abort are safe
+// for concurrent use; Add (which writes the single default partition) and
+// each Partition are used by one goroutine at a time.
 type Builder struct {
 	path string // target
 	tmp  string // temporary directory beside the target
@@ -170,9 +171,6 @@ func checkTarget(path string, force bool) error {
 	}
 	return nil
 }
-
-// TempDir reports the temporary directory being written.
-func (b *Builder) TempDir() string { return b.tmp }
 
 // NewPartition starts the next partition. Its keys must all be greater
 // than those of every partition created before it.

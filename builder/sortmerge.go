@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+
+	"github.com/kvdict/kvdict/internal/workgroup"
 )
 
 // mergeHeap is a binary min-heap of sources ordered by (key, seq) of their
@@ -203,7 +205,7 @@ func (s *Sorter) mergeAll(ctx context.Context) error {
 		}
 		pws[i] = pw
 	}
-	g := newGroup(ctx)
+	g := workgroup.New(ctx)
 	for i := range parts {
 		var lo, hi []byte
 		if i > 0 {
@@ -212,11 +214,11 @@ func (s *Sorter) mergeAll(ctx context.Context) error {
 		if i < len(cuts) {
 			hi = cuts[i]
 		}
-		g.go_(func(ctx context.Context) error {
+		g.Go(func(ctx context.Context) error {
 			return s.mergeRange(ctx, lo, hi, readBuf, pws[i])
 		})
 	}
-	return g.wait()
+	return g.Wait()
 }
 
 // mergeRange merges the records with lo <= key < hi of every run and

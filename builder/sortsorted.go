@@ -3,6 +3,8 @@ package builder
 import (
 	"bytes"
 	"context"
+
+	"github.com/kvdict/kvdict/internal/workgroup"
 )
 
 // segmenter is the Sorted path: no sort, no spill. Records arrive in key
@@ -13,7 +15,7 @@ import (
 // every core.
 type segmenter struct {
 	s      *Sorter
-	g      *group
+	g      *workgroup.Group
 	budget int64 // per segment
 	nseg   int   // segments in flight at most: Threads writing + 1 filling
 
@@ -37,13 +39,13 @@ type segJob struct {
 
 func newSegmenter(s *Sorter) *segmenter {
 	o := &s.o
-	sg := &segmenter{s: s, g: newGroup(context.Background()), nseg: o.Threads + 1}
+	sg := &segmenter{s: s, g: workgroup.New(context.Background()), nseg: o.Threads + 1}
 	sg.budget = o.runBudget(sg.nseg)
 	sg.free = make(chan *runBuf, sg.nseg)
 	sg.jobs = make(chan segJob)
 	sg.f = folder{pol: o.Duplicates, copy: true}
 	for range o.Threads {
-		sg.g.go_(sg.writer)
+		sg.g.Go(sg.writer)
 	}
 	return sg
 }
@@ -152,8 +154,8 @@ func (sg *segmenter) getSeg() (*runBuf, error) {
 	select {
 	case rb := <-sg.free:
 		return rb, nil
-	case <-sg.g.ctx.Done():
-		return nil, context.Cause(sg.g.ctx)
+	case <-sg.g.Context().Done():
+		return nil, context.Cause(sg.g.Context())
 	}
 }
 
@@ -166,9 +168,9 @@ func (sg *segmenter) ship() error {
 	sg.parts++
 	select {
 	case sg.jobs <- segJob{sg.seg, pw}:
-	case <-sg.g.ctx.Done():
+	case <-sg.g.Context().Done():
 		pw.Close()
-		return context.Cause(sg.g.ctx)
+		return context.Cause(sg.g.Context())
 	}
 	sg.seg = nil
 	return nil
@@ -177,14 +179,14 @@ func (sg *segmenter) ship() error {
 // finish writes the last key and segment and waits for the writers. An
 // empty input still gets one (empty) partition.
 func (sg *segmenter) finish(ctx context.Context) error {
-	stop := context.AfterFunc(ctx, func() { sg.g.fail(context.Cause(ctx)) })
+	stop := context.AfterFunc(ctx, func() { sg.g.Fail(context.Cause(ctx)) })
 	defer stop()
 	err := sg.flush()
 	sg.closeJobs()
 	if err != nil {
-		sg.g.fail(err)
+		sg.g.Fail(err)
 	}
-	err = sg.g.wait()
+	err = sg.g.Wait()
 	sg.s.stats.Partitions = sg.parts
 	return err
 }
@@ -216,9 +218,9 @@ func (sg *segmenter) closeJobs() {
 
 // abort stops the writers and frees the segments.
 func (sg *segmenter) abort() {
-	sg.g.fail(ErrDone)
+	sg.g.Fail(ErrDone)
 	sg.closeJobs()
-	sg.g.wait()
+	sg.g.Wait()
 	sg.release()
 }
 

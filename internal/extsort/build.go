@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kvdict/kvdict/builder"
+	"github.com/kvdict/kvdict/internal/workgroup"
 )
 
 // Build reads inputs, adds their records to s and merges them
@@ -73,7 +74,7 @@ type build struct {
 // read runs the chunk reader and the parse workers, one SortWriter each
 // (a single one under Sorted, which needs the records in order).
 func (b *build) read(ctx context.Context) error {
-	g := newGroup(ctx)
+	g := workgroup.New(ctx)
 	n := 2*b.so.Threads + 2
 	free := make(chan *chunk, n)
 	for range n {
@@ -81,15 +82,15 @@ func (b *build) read(ctx context.Context) error {
 	}
 	chunks := make(chan *chunk, n)
 	b.reader = chunkReader{inputs: b.inputs, free: free, out: chunks, prog: b.o.Progress}
-	g.go_(b.reader.run)
+	g.Go(b.reader.run)
 	workers := b.so.Threads
 	if b.so.Sorted {
 		workers = 1
 	}
 	for range workers {
-		g.go_(func(ctx context.Context) error { return b.worker(ctx, chunks, workers) })
+		g.Go(func(ctx context.Context) error { return b.worker(ctx, chunks, workers) })
 	}
-	err := g.wait()
+	err := g.Wait()
 	b.reader.free = nil // let the chunk pool go
 	return err
 }
