@@ -59,6 +59,7 @@ func newPartition(dir string, index int, o *Options) (p *Partition, err error) {
 		lo = *o.Log
 	}
 	lo.Keyed = o.KeyedRecords
+	lo.Compression = o.Compression
 	p.keyed = o.KeyedRecords
 	if p.logW, err = valuelog.NewWriter(p.logF, &lo); err != nil {
 		return nil, fmt.Errorf("builder: %s: %w", logName, err)

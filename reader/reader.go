@@ -91,7 +91,7 @@ func openIn(dir *dirRef, o *Options, lease bool) (*Dict, error) {
 	}
 	d.man, d.parts = man, make([]part, 0, len(man.Partitions))
 	for i := range man.Partitions {
-		p, err := openPart(dir, &man.Partitions[i], man.Has(manifest.FeatureKeyedRecords), o.Advice)
+		p, err := openPart(dir, &man.Partitions[i], man.Has(manifest.FeatureKeyedRecords), man.Has(manifest.FeatureZstdRecords), o.Advice)
 		d.parts = append(d.parts, p) // even on error, so unmap sees the mappings
 		if err != nil {
 			return nil, errors.Join(err, d.unmap())
@@ -105,7 +105,7 @@ func openIn(dir *dirRef, o *Options, lease bool) (*Dict, error) {
 	return d, nil
 }
 
-func openPart(dir *dirRef, mp *manifest.Partition, keyed bool, advice Advice) (p part, err error) {
+func openPart(dir *dirRef, mp *manifest.Partition, keyed, zstdRecords bool, advice Advice) (p part, err error) {
 	p = part{first: mp.FirstKey, last: mp.LastKey, fstName: mp.FST.Name, logName: mp.Log.Name}
 	if p.fstFile, err = mapChecked(dir, mp.FST, advice); err != nil {
 		return p, err
@@ -127,6 +127,9 @@ func openPart(dir *dirRef, mp *manifest.Partition, keyed bool, advice Advice) (p
 	}
 	if p.log.Keyed() != keyed {
 		return p, fmt.Errorf("reader: %s: %w: value log version %d, but the MANIFEST %s feature %q", dir.join(mp.Log.Name), ErrCorrupt, p.log.Version(), map[bool]string{true: "lists", false: "does not list"}[keyed], manifest.FeatureKeyedRecords)
+	}
+	if p.log.Compressed() != zstdRecords {
+		return p, fmt.Errorf("reader: %s: %w: value log compressed %v, but the MANIFEST %s feature %q", dir.join(mp.Log.Name), ErrCorrupt, p.log.Compressed(), map[bool]string{true: "lists", false: "does not list"}[zstdRecords], manifest.FeatureZstdRecords)
 	}
 	if mp.HashIndex == nil {
 		return p, nil
@@ -202,7 +205,10 @@ func (d *Dict) find(key []byte) *part {
 // Get returns the value stored for key, or an error satisfying
 // errors.Is(err, ErrNotFound) when the key is absent. The value aliases the
 // mapped file: it is valid until Close and must not be modified (see
-// GetCopy). Get allocates nothing and is safe for concurrent use.
+// GetCopy). Get allocates nothing and is safe for concurrent use, except in
+// a compressed dictionary (manifest feature zstd-records), where a found
+// value is decoded into a fresh allocation (one per call; AppendGet
+// decodes into the caller's buffer instead).
 //
 // With a hash index (manifest feature hash-index) Get hashes the key,
 // reads the candidate entries of its home slot and compares the key stored
@@ -231,6 +237,41 @@ func (d *Dict) Get(key []byte) ([]byte, error) {
 		return nil, fmt.Errorf("reader: %s: %w", p.logName, err)
 	}
 	return v, nil
+}
+
+// AppendGet appends the value stored for key to dst and returns the
+// extended slice, or dst and an error satisfying errors.Is(err,
+// ErrNotFound). The appended bytes are the caller's: valid after Close. It
+// does not allocate when dst has room for the value, in a compressed
+// dictionary too (the group is decoded into pooled scratch). Safe for
+// concurrent use.
+func (d *Dict) AppendGet(dst, key []byte) ([]byte, error) {
+	if d.closed.Load() {
+		return dst, ErrClosed
+	}
+	p := d.find(key)
+	if p == nil {
+		return dst, ErrNotFound
+	}
+	if p.hix != nil || !p.log.Compressed() {
+		v, err := d.Get(key)
+		if err != nil {
+			return dst, err
+		}
+		return append(dst, v...), nil
+	}
+	off, ok, err := p.fst.Get(key)
+	if err != nil {
+		return dst, fmt.Errorf("reader: %s: %w", p.fstName, err)
+	}
+	if !ok {
+		return dst, ErrNotFound
+	}
+	out, err := p.log.AppendValue(dst, off)
+	if err != nil {
+		return dst, fmt.Errorf("reader: %s: %w", p.logName, err)
+	}
+	return out, nil
 }
 
 // GetCopy is Get returning a copy of the value, which stays valid after

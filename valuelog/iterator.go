@@ -31,6 +31,7 @@ type Iterator struct {
 	// position of the next record in it, the group's offset and the index
 	// of the next record; ref holds a referenced group.
 	zbuf, zref []byte
+	zalt       []byte // the previous group's buffer (see Key)
 	zpos       int
 	zgoff      uint64
 	zidx       int
@@ -96,7 +97,8 @@ func (it *Iterator) Offset() uint64 { return it.off }
 
 // Key returns the key of the current record in a keyed log (nil in a
 // value-only log). It aliases the loaded bytes (in a compressed log: the
-// iterator's buffer, valid until the next call to Next).
+// iterator's buffers; the key stays valid until the second call to Next
+// after this one, so a caller may compare it with the next key).
 func (it *Iterator) Key() []byte { return it.key }
 
 // Seek makes the next call to Next decode the record at off, which must be
@@ -161,6 +163,10 @@ func (it *Iterator) nextZ() bool {
 			return false
 		}
 		goff := it.next
+		// Decode into the other buffer, so that the previous record's key
+		// and value stay valid while this group is read (a scan compares
+		// each key with the previous one).
+		it.zbuf, it.zalt = it.zalt, it.zbuf
 		payload, _, err := z.group(l.data, it.zbuf[:0], goff<<AddrShift)
 		if err == nil && len(payload) == 0 {
 			err = corruptf(goff, "empty group")

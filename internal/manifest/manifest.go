@@ -125,10 +125,13 @@ type Partition struct {
 const (
 	FeatureKeyedRecords = "keyed-records"
 	FeatureHashIndex    = "hash-index"
+	// FeatureZstdRecords (required, with keyed-records): every value log
+	// is a compressed keyed log (value log codec 1, zstd groups).
+	FeatureZstdRecords = "zstd-records"
 )
 
 // knownFeatures are the required features this build implements.
-var knownFeatures = map[string]bool{FeatureKeyedRecords: true}
+var knownFeatures = map[string]bool{FeatureKeyedRecords: true, FeatureZstdRecords: true}
 
 // Has reports whether the manifest lists feature, required or optional.
 func (m *Manifest) Has(feature string) bool {
@@ -216,6 +219,9 @@ func (m *Manifest) Validate() error {
 		if !knownFeatures[f] {
 			return fmt.Errorf("%w: dictionary uses feature %q that this build does not implement", frame.ErrVersion, f)
 		}
+	}
+	if m.Has(FeatureZstdRecords) && !m.Has(FeatureKeyedRecords) {
+		return fmt.Errorf("%w: manifest lists %q without %q", frame.ErrCorrupt, FeatureZstdRecords, FeatureKeyedRecords)
 	}
 	hix := m.Has(FeatureHashIndex)
 	if hix && !m.Has(FeatureKeyedRecords) {

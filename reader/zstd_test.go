@@ -1,0 +1,209 @@
+package reader_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/kvdict/kvdict/builder"
+	"github.com/kvdict/kvdict/internal/manifest"
+	"github.com/kvdict/kvdict/internal/testutil"
+	"github.com/kvdict/kvdict/internal/zrec"
+	"github.com/kvdict/kvdict/reader"
+	"github.com/kvdict/kvdict/valuelog"
+)
+
+// zstdOptions trains a dictionary on a sample of kvs and returns builder
+// options that compress every value log with it.
+func zstdOptions(t testing.TB, kvs []testutil.KV) *builder.Options {
+	tr := zrec.NewTrainer(&zrec.TrainOptions{MaxDictSize: 8 << 10})
+	for _, kv := range kvs[:min(len(kvs), 20000)] {
+		tr.Add(append(append(bytes.Clone(kv.Key), '\t'), kv.Value...))
+	}
+	d, err := tr.Train()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &builder.Options{Compression: &valuelog.Compression{Dict: d}}
+}
+
+// zstdKVs is text-like data plus the edge cases: incompressible
+// values, a 5 MB value, empty values, many identical values, binary keys.
+func zstdKVs(n int) []testutil.KV {
+	kvs := testutil.RandomKVs(n, 9)
+	for i := range 300 {
+		kvs = append(kvs,
+			testutil.KV{Key: fmt.Appendf(nil, "\xfe\x00same-%d", i), Value: []byte("one value shared by three hundred keys, long enough")},
+			testutil.KV{Key: fmt.Appendf(nil, "\xfe\x01empty-%d", i), Value: nil},
+			testutil.KV{Key: fmt.Appendf(nil, "\xfe\x02rand-%d", i), Value: fmt.Appendf(nil, "%x%x", i*7919, i*104729)},
+		)
+	}
+	kvs = append(kvs, testutil.KV{Key: []byte("\xfe\x03big"), Value: bytes.Repeat([]byte("5 MB value. "), 5<<20/12)})
+	return kvs
+}
+
+// Ensure that a compressed dictionary (builder Options.Compression) reads
+// back every key by Get, AppendGet and GetBatch, answers absent keys with
+// ErrNotFound, scans in order, verifies, and records the feature.
+func TestZstd_Dictionary(t *testing.T) {
+	n := 100_000
+	if raceEnabled || testing.Short() {
+		n = 20_000
+	}
+	kvs := zstdKVs(n)
+	o := newOracle(kvs)
+	for _, parts := range []int{1, 3} {
+		dir := testutil.MustBuild(t, kvs, parts, zstdOptions(t, kvs))
+		d, err := reader.Open(dir, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := d.Manifest().Features; !slices.Contains(f, manifest.FeatureZstdRecords) || !slices.Contains(f, manifest.FeatureKeyedRecords) {
+			t.Fatalf("features %q", f)
+		}
+		buf := make([]byte, 0, 256)
+		for k, want := range o {
+			got, err := d.Get([]byte(k))
+			if err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("parts=%d: Get(%q) = %q, %v", parts, trunc([]byte(k)), trunc(got), err)
+			}
+			buf, err = d.AppendGet(buf[:0], []byte(k))
+			if err != nil || !bytes.Equal(buf, want) {
+				t.Fatalf("AppendGet(%q): %v", trunc([]byte(k)), err)
+			}
+		}
+		for _, k := range []string{"", "\x00", "\xfe\x00same-", "\xff\xff"} {
+			if _, ok := o[k]; ok {
+				continue
+			}
+			if _, err := d.Get([]byte(k)); !errors.Is(err, reader.ErrNotFound) {
+				t.Fatalf("Get(absent %q): %v", k, err)
+			}
+			if out, err := d.AppendGet(buf[:0], []byte(k)); !errors.Is(err, reader.ErrNotFound) || len(out) != 0 {
+				t.Fatalf("AppendGet(absent %q): %v", k, err)
+			}
+		}
+		keys := o.sortedKeys()
+		batch := make([][]byte, 64)
+		for i := range batch {
+			batch[i] = []byte(keys[(i*7919)%len(keys)])
+		}
+		vals, found := make([][]byte, len(batch)), make([]bool, len(batch))
+		if err := d.GetBatch(batch, vals, found); err != nil {
+			t.Fatal(err)
+		}
+		for i := range batch {
+			if !found[i] || !bytes.Equal(vals[i], o[string(batch[i])]) {
+				t.Fatalf("GetBatch %d (%q) wrong", i, trunc(batch[i]))
+			}
+		}
+		i := 0
+		it := d.All()
+		for k, v := range it.All() {
+			if i >= len(keys) || string(k) != keys[i] || !bytes.Equal(v, o[keys[i]]) {
+				t.Fatalf("scan item %d = %q", i, trunc(k))
+			}
+			i++
+		}
+		if it.Err() != nil || i != len(keys) {
+			t.Fatalf("scan: %d of %d keys, %v", i, len(keys), it.Err())
+		}
+		j := 0
+		pit := d.Prefix([]byte("\xfe\x00same-"))
+		for range pit.All() {
+			j++
+		}
+		if pit.Err() != nil || j != 300 {
+			t.Fatalf("prefix scan: %d keys, %v", j, pit.Err())
+		}
+		if err := d.Verify(); err != nil {
+			t.Fatal(err)
+		}
+		d.Close()
+	}
+}
+
+// Ensure that a flipped byte anywhere in a compressed value log makes Open,
+// Get or Verify fail with ErrCorrupt, and never yields a wrong value.
+func TestZstd_FlippedValueLog(t *testing.T) {
+	kvs := testutil.RandomKVs(300, 4)
+	o := newOracle(kvs)
+	dir := testutil.MustBuild(t, kvs, 1, &builder.Options{Compression: &valuelog.Compression{}})
+	logs, _ := filepath.Glob(filepath.Join(dir, "*.vlog"))
+	if len(logs) != 1 {
+		t.Fatalf("value logs %v", logs)
+	}
+	orig, err := os.ReadFile(logs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	step := 1
+	if raceEnabled {
+		step = 7
+	}
+	for pos := 0; pos < len(orig); pos += step {
+		b := bytes.Clone(orig)
+		b[pos] ^= 0x20
+		if err := os.WriteFile(logs[0], b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		d, err := reader.Open(dir, nil)
+		if err != nil {
+			if !errors.Is(err, reader.ErrCorrupt) && !errors.Is(err, reader.ErrVersion) && !errors.Is(err, valuelog.ErrMagic) {
+				t.Fatalf("byte %d: Open: %v", pos, err)
+			}
+			continue
+		}
+		if d.Verify() == nil {
+			t.Fatalf("byte %d: Verify passed", pos)
+		}
+		for k, want := range o {
+			v, err := d.Get([]byte(k))
+			if err == nil && !bytes.Equal(v, want) {
+				t.Fatalf("byte %d: Get(%q) returned a wrong value", pos, k)
+			}
+			if err != nil && !errors.Is(err, reader.ErrCorrupt) {
+				t.Fatalf("byte %d: Get: %v", pos, err)
+			}
+		}
+		d.Close()
+	}
+	if err := os.WriteFile(logs[0], orig, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Ensure that AppendGet does not allocate on a compressed dictionary when
+// the buffer has room.
+func TestZstd_AppendGetAllocs(t *testing.T) {
+	kvs := testutil.RandomKVs(5000, 5)
+	dir := testutil.MustBuild(t, kvs, 1, zstdOptions(t, kvs))
+	d, err := reader.Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	buf := make([]byte, 0, 1<<16)
+	buf, _ = d.AppendGet(buf, kvs[0].Key)
+	i := 0
+	allocs := testing.AllocsPerRun(500, func() {
+		i = (i + 13) % len(kvs)
+		buf, _ = d.AppendGet(buf[:0], kvs[i].Key)
+	})
+	if allocs > 0 && !raceEnabled {
+		t.Fatalf("AppendGet: %.1f allocations per call", allocs)
+	}
+}
+
+// Ensure that compression cannot be combined with a hash index yet.
+func TestZstd_NoHashIndexYet(t *testing.T) {
+	o := hashOptions(t)
+	o.Compression = &valuelog.Compression{}
+	if _, err := builder.Create(filepath.Join(t.TempDir(), "d"), o); err == nil {
+		t.Fatal("Create accepted Compression with HashIndex")
+	}
+}
