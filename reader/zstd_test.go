@@ -50,13 +50,13 @@ func zstdKVs(n int) []testutil.KV {
 // back every key by Get, AppendGet and GetBatch, answers absent keys with
 // ErrNotFound, scans in order, verifies, and records the feature.
 func TestZstd_Dictionary(t *testing.T) {
-	n := 100_000
+	n, partsList := 100_000, []int{1, 3}
 	if raceEnabled || testing.Short() {
-		n = 20_000
+		n, partsList = 5_000, []int{3} // zstd under the race detector is ~10x slower
 	}
 	kvs := zstdKVs(n)
 	o := newOracle(kvs)
-	for _, parts := range []int{1, 3} {
+	for _, parts := range partsList {
 		dir := testutil.MustBuild(t, kvs, parts, zstdOptions(t, kvs))
 		d, err := reader.Open(dir, nil)
 		if err != nil {
@@ -143,7 +143,7 @@ func TestZstd_FlippedValueLog(t *testing.T) {
 	}
 	step := 1
 	if raceEnabled {
-		step = 7
+		step = 37
 	}
 	for pos := 0; pos < len(orig); pos += step {
 		b := bytes.Clone(orig)
