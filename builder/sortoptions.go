@@ -14,8 +14,10 @@ type SortOptions struct {
 	Duplicates Policy
 	// Memory is the budget in bytes for the sorter: run buffers, spill
 	// and merge buffers, and PartitionReserve per output partition.
-	// Default DefaultMemory(). Memory the caller uses to produce the
-	// records is not included.
+	// Default DefaultMemory(). An eighth of it is kept for the merge's
+	// read buffers and is idle while records are added: a producer may
+	// use up to that much for its own input buffers (kvbuild's chunk pool
+	// does). Anything else the caller uses is not included.
 	Memory int64
 	// Threads is the number of run buffers sorted concurrently (at most
 	// one per SortWriter) and of output partitions merged in parallel.
