@@ -324,6 +324,17 @@ func (b *Builder) buildInfo() map[string]string {
 	if b.opts.KeyedRecords {
 		info["vlog.keyed_records"] = "true"
 	}
+	if b.opts.Compression != nil {
+		// What kvlookup info shows as the codec and the ratio achieved:
+		// keyed record bytes before compression over value log bytes.
+		var raw, stored uint64
+		for _, p := range b.parts {
+			raw += p.payloadBytes
+			stored += p.info.Log.Size
+		}
+		info["vlog.compression"] = "zstd"
+		info["vlog.compression_ratio"] = strconv.FormatFloat(float64(raw)/float64(max(stored, 1)), 'f', 2, 64)
+	}
 	if h := b.opts.HashIndex; h != nil {
 		info["hash_index"] = "true"
 		info["hash_index.seed"] = fmt.Sprintf("%#016x", h.Seed)

@@ -19,19 +19,20 @@ import (
 // is not safe for concurrent use, but different partitions of one Builder
 // may be written from different goroutines at once.
 type Partition struct {
-	index  int
-	dir    string
-	fstF   *os.File
-	logF   *os.File
-	fstW   *fst.Builder
-	logW   *valuelog.Writer
-	hixF   *os.File          // nil without a hash index
-	hixW   *hashindex.Writer // nil without a hash index
-	keyed  bool
-	info   manifest.Partition
-	last   []byte // previous key: the partition's last key at Close
-	closed bool
-	err    error // sticky
+	index        int
+	dir          string
+	fstF         *os.File
+	logF         *os.File
+	fstW         *fst.Builder
+	logW         *valuelog.Writer
+	hixF         *os.File          // nil without a hash index
+	hixW         *hashindex.Writer // nil without a hash index
+	keyed        bool
+	payloadBytes uint64 // compressed logs: record bytes before compression
+	info         manifest.Partition
+	last         []byte // previous key: the partition's last key at Close
+	closed       bool
+	err          error // sticky
 
 	maxKeyLen int
 }
@@ -147,6 +148,7 @@ func (p *Partition) Close() error {
 	}
 	p.info.FST = fileInfo(p.info.FST.Name, fstFooter)
 	p.info.Log = fileInfo(p.info.Log.Name, logFooter)
+	p.payloadBytes = p.logW.Stats().PayloadBytes
 	files := []*os.File{p.fstF, p.logF}
 	if p.hixW != nil {
 		// Built here, in the goroutine that wrote the partition, so the

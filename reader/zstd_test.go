@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/kvdict/kvdict/builder"
@@ -65,6 +66,10 @@ func TestZstd_Dictionary(t *testing.T) {
 		if f := d.Manifest().Features; !slices.Contains(f, manifest.FeatureZstdRecords) || !slices.Contains(f, manifest.FeatureKeyedRecords) {
 			t.Fatalf("features %q", f)
 		}
+		if b := d.Manifest().Build; b["vlog.compression"] != "zstd" || parseRatio(b["vlog.compression_ratio"]) < 1.5 {
+			t.Fatalf("build info %q", b)
+		}
+		t.Logf("parts=%d: compression ratio %s", parts, d.Manifest().Build["vlog.compression_ratio"])
 		buf := make([]byte, 0, 256)
 		for k, want := range o {
 			got, err := d.Get([]byte(k))
@@ -206,4 +211,10 @@ func TestZstd_NoHashIndexYet(t *testing.T) {
 	if _, err := builder.Create(filepath.Join(t.TempDir(), "d"), o); err == nil {
 		t.Fatal("Create accepted Compression with HashIndex")
 	}
+}
+
+// parseRatio parses a recorded compression ratio (0 if absent).
+func parseRatio(s string) float64 {
+	r, _ := strconv.ParseFloat(s, 64)
+	return r
 }

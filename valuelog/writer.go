@@ -34,6 +34,7 @@ type WriterStats struct {
 	Records      uint64 // records written (Appends minus DedupHits; all Appends when keyed)
 	DedupHits    uint64 // Appends answered with an existing record (keyed: a reference)
 	BytesWritten uint64 // file bytes produced: header, records and, after Close, footer
+	PayloadBytes uint64 // compressed logs: bytes of the records before compression
 }
 
 // NewWriter writes the value log header to w and returns a Writer. A nil

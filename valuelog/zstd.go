@@ -166,6 +166,7 @@ func (w *Writer) flushGroup() error {
 		return nil
 	}
 	z.out = z.enc.AppendGroup(z.out[:0], z.payload)
+	w.stats.PayloadBytes += uint64(len(z.payload))
 	if _, err := w.fw.Write(z.out); err != nil {
 		return w.fail(z.groupOff, err)
 	}
