@@ -69,6 +69,11 @@ type Options struct {
 	// Implies KeyedRecords. Not yet combinable with HashIndex (the index
 	// must address groups: address shift 4).
 	Compression *valuelog.Compression
+	// CompressionDict, when Compression is set without a Dict, is called
+	// once, when the first partition is created, for the dictionary (nil:
+	// none). It lets a caller train while the input is still being sorted
+	// (kvbuild samples its input files) and hand the result over late.
+	CompressionDict func() ([]byte, error)
 	// Tool names the program writing the dictionary, recorded in the
 	// manifest (for example "kvbuild v0.1.0").
 	Tool string
@@ -191,6 +196,16 @@ func (b *Builder) NewPartition() (*Partition, error) {
 	defer b.mu.Unlock()
 	if b.done {
 		return nil, ErrDone
+	}
+	if c := b.opts.Compression; c != nil && c.Dict == nil && b.opts.CompressionDict != nil {
+		d, err := b.opts.CompressionDict()
+		if err != nil {
+			return nil, fmt.Errorf("builder: compression dictionary: %w", err)
+		}
+		cc := *c
+		cc.Dict = d
+		b.opts.Compression = &cc
+		b.opts.CompressionDict = nil // asked once
 	}
 	p, err := newPartition(b.tmp, len(b.parts), &b.opts)
 	if err != nil {

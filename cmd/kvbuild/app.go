@@ -25,6 +25,7 @@ import (
 	"github.com/kvdict/kvdict/internal/escape"
 	"github.com/kvdict/kvdict/internal/extsort"
 	"github.com/kvdict/kvdict/internal/version"
+	"github.com/kvdict/kvdict/valuelog"
 )
 
 // Exit codes.
@@ -257,6 +258,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			&cli.BoolFlag{Name: "skip-invalid", Usage: "skip invalid lines (reported at the end) instead of failing"},
 			&cli.BoolFlag{Name: "bare-keys", Usage: "a line without a TAB is a key with an empty value (sets; counting with --duplicates count)"},
 			&cli.IntFlag{Name: "skip-header", Usage: "skip the first `N` lines of every INPUT (header rows)"},
+			&cli.StringFlag{Name: "compression", Value: "none", Usage: "zstd: store keys with their values in zstd-compressed groups of 8 records, with a dictionary trained on a sample of the input files while they are sorted (standard input is not sampled: no dictionary); none: raw records. The default stays none until the end-to-end numbers are in (docs/BENCHMARKS.md section 6). Not yet combinable with --hash-index"},
 			&cli.BoolFlag{Name: "hash-index", Value: defaultHashIndex, Usage: "store keys with their values and build a hash index per partition: Get in about two cache misses instead of an FST walk, for about 10 bytes per key plus the key's length (--hash-index=false: FST lookups only, the smaller dictionary)"},
 			&cli.IntFlag{Name: "registry", Value: -1, Usage: "vellum registry `ROWS` (suffix sharing): -1 = off, the fastest build; 0 = the fst package default (10000); bigger = a slightly smaller FST, a much slower build"},
 			&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile (development)"},
@@ -303,6 +305,21 @@ func action(c *cli.Context, stdin io.Reader, stderr io.Writer) error {
 			}
 		}
 		inputs = append(inputs, extsort.FileInput(a, stdin))
+	}
+	if b := sopts.Builder; b != nil && b.Compression != nil {
+		// Train beside the sort: the builder asks for the dictionary when
+		// its first partition starts, after the input is read.
+		type trained struct {
+			dict []byte
+			err  error
+		}
+		done := make(chan trained, 1)
+		names := c.Args().Slice()
+		go func() {
+			d, err := trainDict(names)
+			done <- trained{d, err}
+		}()
+		b.CompressionDict = func() ([]byte, error) { t := <-done; return t.dict, t.err }
 	}
 	removeLeftovers(stderr, c.Bool("quiet"), leftoverDirs(out, sopts.TempDir, c.Bool("publish"))...)
 	checkSpace(stderr, c.Args().Slice(), out, sopts.TempDir, cmp.Or(sopts.Memory, builder.DefaultMemory()), sopts.Sorted)
@@ -389,9 +406,21 @@ func sortOptions(c *cli.Context, out string) (*builder.SortOptions, error) {
 		tmpDir = filepath.Dir(filepath.Clean(out))
 	}
 	hix := hashIndexWanted(c)
+	var comp *valuelog.Compression
+	switch c.String("compression") {
+	case "none", "":
+	case "zstd":
+		if hix {
+			return nil, usageErr("--compression zstd with --hash-index is not supported yet")
+		}
+		comp = &valuelog.Compression{}
+	default:
+		return nil, usageErr("--compression: %q is not zstd or none", c.String("compression"))
+	}
 	bopts := &builder.Options{
-		Force: c.Bool("force"),
-		Tool:  "kvbuild " + version.Version,
+		Compression: comp,
+		Force:       c.Bool("force"),
+		Tool:        "kvbuild " + version.Version,
 		Build: map[string]string{
 			"unescape":   strconv.FormatBool(c.Bool("unescape")),
 			"hash_index": strconv.FormatBool(hix),
