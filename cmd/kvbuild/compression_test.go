@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -22,6 +23,11 @@ func TestRun_Compression(t *testing.T) {
 	pypi, err := os.ReadFile(filepath.Join("..", "..", "testdata", "pypi-sample.tsv"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	// 6,000 rows keep the test quick under the race detector (zstd is
+	// about 10x slower there).
+	if lines := bytes.SplitAfterN(pypi, []byte("\n"), 6_001); len(lines) > 6_000 {
+		pypi = bytes.Join(lines[:6_000], nil)
 	}
 	input := writeFile(t, dir, "in.tsv", string(pypi))
 	var dumps []string
@@ -46,8 +52,9 @@ func TestRun_Compression(t *testing.T) {
 		}
 		if c.flag == "zstd" {
 			r, _ := strconv.ParseFloat(m.Build["vlog.compression_ratio"], 64)
-			// PyPI rows: ~1.8x with a dictionary, ~1.3x without one.
-			if min := map[bool]float64{true: 1.6, false: 1.15}[c.stdin == ""]; r < min {
+			t.Logf("%s: ratio %v", c.name, r)
+			// 6,000 PyPI rows: ~1.4x with a dictionary (its bytes included), ~1.3x without.
+			if min := map[bool]float64{true: 1.25, false: 1.1}[c.stdin == ""]; r < min {
 				t.Fatalf("%s: compression ratio %v < %v", c.name, r, min)
 			}
 		}
