@@ -152,8 +152,8 @@ UPDATES (--base, --delete)
    lines are skipped; --unescape applies; .gz/.zst are read transparently.
    Deletions apply to OLD before DELTA is merged: a key both deleted and in
    DELTA gets DELTA's value alone (delete + insert = replace). OLD is
-   streamed, never sorted or spilled; its hash index is kept unless
-   --hash-index=false is given. NEW may be OLD itself with --force, or,
+   streamed, never sorted or spilled; its hash index and compression are
+   kept unless --hash-index=false or --compression none is given. NEW may be OLD itself with --force, or,
    with --publish, the next version of the store OLD.
 
 REPRODUCIBLE BUILDS
@@ -407,7 +407,7 @@ func sortOptions(c *cli.Context, out string) (*builder.SortOptions, error) {
 	}
 	hix := hashIndexWanted(c)
 	var comp *valuelog.Compression
-	switch c.String("compression") {
+	switch compressionWanted(c) {
 	case "none", "":
 	case "zstd":
 		if hix {

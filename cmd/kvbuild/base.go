@@ -146,6 +146,24 @@ func (m *baseMerge) close() error {
 	return errors.Join(append(errs, m.d.Close())...)
 }
 
+// compressionWanted is --compression, or, when it is not given and --base
+// is, "zstd" if the base's records are compressed (the dictionary is then
+// trained on the delta's input files, as for any build).
+func compressionWanted(c *cli.Context) string {
+	if c.IsSet("compression") || c.String("base") == "" {
+		return c.String("compression")
+	}
+	d, err := reader.Open(c.String("base"), nil)
+	if err != nil {
+		return c.String("compression") // openBase reports the error
+	}
+	defer d.Close()
+	if slices.Contains(d.Manifest().Features, manifest.FeatureZstdRecords) {
+		return "zstd"
+	}
+	return c.String("compression")
+}
+
 // hashIndexWanted is --hash-index, or, when it is not given and --base is,
 // whether the base has a hash index: an update keeps the base's format
 // features unless told otherwise.

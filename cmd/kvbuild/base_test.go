@@ -157,3 +157,40 @@ func TestRun_BaseKeepsHashIndex(t *testing.T) {
 		}
 	}
 }
+
+// Ensure that an update keeps the base's zstd compression unless
+// --compression none says otherwise.
+func TestRun_BaseKeepsCompression(t *testing.T) {
+	dir := t.TempDir()
+	var in strings.Builder
+	for i := range 2000 {
+		fmt.Fprintf(&in, "key%05d\tvalue number %d of a compressible file\n", i, i%50)
+	}
+	base := writeFile(t, dir, "in.tsv", in.String())
+	more := writeFile(t, dir, "more.tsv", "key00007\tnew\nzz\t1\n")
+	old := filepath.Join(dir, "old.kvd")
+	for _, args := range [][]string{
+		{"--compression", "zstd", "-o", old, base},
+		{"--base", old, "-o", filepath.Join(dir, "kept.kvd"), more},
+		{"--base", old, "--compression", "none", "-o", filepath.Join(dir, "plain.kvd"), more},
+	} {
+		if code, errs := kvbuild(t, context.Background(), "", append([]string{"-q"}, args...)...); code != 0 {
+			t.Fatalf("%v: %s", args, errs)
+		}
+	}
+	for name, want := range map[string]bool{"kept.kvd": true, "plain.kvd": false} {
+		d, err := reader.Open(filepath.Join(dir, name), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		has := slices.Contains(d.Manifest().Features, "zstd-records")
+		v, err := d.GetCopy([]byte("key00007"))
+		d.Close()
+		if has != want || err != nil || string(v) != "new" {
+			t.Errorf("%s: zstd %v (want %v), Get = %q, %v", name, has, want, v, err)
+		}
+	}
+	if a, b := dump(t, filepath.Join(dir, "kept.kvd")), dump(t, filepath.Join(dir, "plain.kvd")); a != b || !strings.Contains(a, "key01999=value number 49") {
+		t.Errorf("compressed and plain updates differ, or lost the base")
+	}
+}
