@@ -53,8 +53,9 @@ func TestRun_Compression(t *testing.T) {
 		if c.flag == "zstd" {
 			r, _ := strconv.ParseFloat(m.Build["vlog.compression_ratio"], 64)
 			t.Logf("%s: ratio %v", c.name, r)
-			// 6,000 PyPI rows: ~1.4x with a dictionary (its bytes included), ~1.3x without.
-			if min := map[bool]float64{true: 1.25, false: 1.1}[c.stdin == ""]; r < min {
+			// 6,000 PyPI rows: ~1.3x with or without a dictionary (here the
+			// dictionary stored in each partition costs what it saves).
+			if min := map[bool]float64{true: 1.15, false: 1.1}[c.stdin == ""]; r < min {
 				t.Fatalf("%s: compression ratio %v < %v", c.name, r, min)
 			}
 		}
