@@ -22,6 +22,16 @@ import (
 // into a part. It returns the parts in range order.
 func makeParts(t *testing.T, dir string, kvs []testutil.KV, n int, opts func(i int) *builder.Options) []*builder.PartInfo {
 	t.Helper()
+	return makePartsOpts(t, dir, kvs, n, opts)
+}
+
+// makePartsTB is makeParts for benchmarks, with the default options.
+func makePartsTB(tb testing.TB, dir string, kvs []testutil.KV, n int) []*builder.PartInfo {
+	return makePartsOpts(tb, dir, kvs, n, nil)
+}
+
+func makePartsOpts(t testing.TB, dir string, kvs []testutil.KV, n int, opts func(i int) *builder.Options) []*builder.PartInfo {
+	t.Helper()
 	s := builder.NewSampler(1000)
 	for _, kv := range kvs {
 		s.Add(kv.Key)
