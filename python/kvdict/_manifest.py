@@ -30,13 +30,14 @@ FILE_NAME = "MANIFEST"
 # Required format features ("features") this package reads. A manifest
 # naming any other is refused with VersionError: never misread.
 #   keyed-records  value logs of version 2: each key's record holds the key
-KNOWN_FEATURES = frozenset({"keyed-records"})
+#   zstd-records   value logs of codec 1: keyed records in zstd groups (the
+#                  C reader with libzstd; the pure-Python one refuses them)
+KNOWN_FEATURES = frozenset({"keyed-records", "zstd-records"})
 # Optional features ("optional_features") may be ignored; this package uses
 #   hash-index     a part-NNNNN.hix per partition (C reader, with XXH3)
 KEYED, HASH_INDEX = "keyed-records", "hash-index"
-# The required feature announcing compressed (zstd) value logs, once this
-# package reads them; until then such dictionaries are refused.
-COMPRESSED = None
+# The required feature announcing compressed (zstd) value logs.
+COMPRESSED = "zstd-records"
 
 
 class Partition:

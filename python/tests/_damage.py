@@ -67,7 +67,7 @@ def main():
             orig = open(f, "rb").read()
             n = len(orig)
             if mode == "flip":
-                positions = range(n) if n <= 2048 else sorted(rnd.sample(range(n), 60))
+                positions = range(n) if n <= 2048 else sorted(rnd.sample(range(n), 40))
                 for pos in positions:
                     b = bytearray(orig)
                     b[pos] ^= 1 << rnd.randrange(8)

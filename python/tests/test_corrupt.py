@@ -32,15 +32,16 @@ def test_flip_golden(backend, path):
 
 
 # Ensure flips in a bigger, multi-partition dictionary are caught too.
-def test_flip_built(backend, dicts):
+@pytest.mark.parametrize("name", ["pypi", "url-zstd"])
+def test_flip_built(backend, dicts, name):
     if backend == "python":
         pytest.skip("pure-Python verify is too slow on this size; the golden flips cover it")
-    _run(backend, dicts["pypi"][0] if "pypi" in dicts else dicts["url"][0], "flip")
+    _run(backend, dicts[name][0], "flip")
 
 
 # Ensure random garbage inside the FST and value-log bodies (which open
 # does not checksum) gives kvdict errors or answers, never a crash or hang.
-@pytest.mark.parametrize("name", ["golden", "golden-hash", "edge", "edge-hix"])
+@pytest.mark.parametrize("name", ["golden", "golden-hash", "edge", "edge-hix", "edge-zstd"])
 def test_garbage(backend, dicts, name):
     if backend == "python" and not name.startswith("golden"):
         pytest.skip("too slow in pure Python; the golden garbage run covers its checks")

@@ -35,7 +35,7 @@ def _pool_run(method, d, pairs, per_worker):
 
 
 @pytest.mark.parametrize("method,name", [("fork", "url"), ("spawn", "url"), ("forkserver", "url"),
-                                         ("fork", "url-hix")])
+                                         ("fork", "url-hix"), ("fork", "url-zstd")])
 def test_pool(dicts, backend, method, name):
     if backend == "python" and (method != "fork" or name != "url"):
         pytest.skip("the start methods differ only in how the Dict arrives; fork covers the pure reader")
