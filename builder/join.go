@@ -45,6 +45,7 @@ var mayDiffer = map[string]bool{
 	"fst.registry_table_size": true, "fst.registry_mru_size": true,
 	"vlog.dedup_bytes": true, "hash_index.seed": true, // each .hix file holds its own seed
 	"skip_invalid": true,
+	"vlog.compression_ratio": true, // a statistic: recomputed over all parts
 }
 
 // joinMeta is what a joined dictionary's manifest takes from its parts
@@ -198,8 +199,29 @@ func checkAgree(parts []*PartInfo) (*joinMeta, error) {
 			meta.build[k] = v
 		}
 	}
+	if r := joinedRatio(parts); r != "" {
+		meta.build["vlog.compression_ratio"] = r
+	}
 	meta.build["join.parts"] = strconv.Itoa(len(parts))
 	return meta, nil
+}
+
+// joinedRatio is the compression ratio of all parts' value logs together,
+// from each part's ratio weighted by its value-log bytes; "" unless every
+// part records one.
+func joinedRatio(parts []*PartInfo) string {
+	var raw, stored float64
+	for _, p := range parts {
+		r, err := strconv.ParseFloat(p.Build["vlog.compression_ratio"], 64)
+		if err != nil {
+			return ""
+		}
+		for _, q := range p.Partitions {
+			raw += r * float64(q.Log.Size)
+			stored += float64(q.Log.Size)
+		}
+	}
+	return strconv.FormatFloat(raw/max(stored, 1), 'f', 2, 64)
 }
 
 func showOpt(v string, ok bool) string {

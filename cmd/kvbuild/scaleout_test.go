@@ -69,7 +69,7 @@ func routeRows(t *testing.T, input, splitsFile, dir string) []string {
 
 // Ensure splits → part per range → join gives the dictionary a single
 // kvbuild of the same input gives, for the order-independent policies,
-// with and without a hash index.
+// with and without a hash index, and with zstd records.
 func TestScaleout_JoinEqualsSingleBuild(t *testing.T) {
 	dir := t.TempDir()
 	input := scaleoutInput(t, dir, 8000)
@@ -80,7 +80,7 @@ func TestScaleout_JoinEqualsSingleBuild(t *testing.T) {
 	splitsFile := writeFile(t, dir, "splits.txt", splits)
 	rows := routeRows(t, input, splitsFile, dir)
 	for _, pol := range []string{"sum", "count", "error-free"} {
-		for _, hix := range []string{"--hash-index=false", "--hash-index"} {
+		for _, hix := range []string{"--hash-index=false", "--hash-index", "--compression=zstd"} {
 			t.Run(pol+hix, func(t *testing.T) {
 				flags := []string{"--unescape", hix, "-q", "--threads", "2"}
 				if pol != "error-free" {
