@@ -44,7 +44,7 @@ var mayDiffer = map[string]bool{
 	"memory": true, "threads": true, "sorted": true, "registry": true,
 	"fst.registry_table_size": true, "fst.registry_mru_size": true,
 	"vlog.dedup_bytes": true, "hash_index.seed": true, // each .hix file holds its own seed
-	"skip_invalid": true,
+	"skip_invalid":           true,
 	"vlog.compression_ratio": true, // a statistic: recomputed over all parts
 }
 
