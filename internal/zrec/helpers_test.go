@@ -61,11 +61,10 @@ var trainedDict = sync.OnceValue(func() []byte {
 
 // randBytes returns n deterministic pseudo-random (incompressible) bytes.
 func randBytes(seed uint64, n int) []byte {
-	r := rand.New(rand.NewPCG(seed, 1))
+	var s [32]byte
+	s[0] = byte(seed)
 	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
+	rand.NewChaCha8(s).Read(b)
 	return b
 }
 
