@@ -103,11 +103,34 @@ def _lines(keys, values):
     yield b"".join(buf)
 
 
+def _worker_memory():
+    """kvbuild part's --memory on this worker: half of the worker's memory
+    limit per thread (the range's rows are held by the worker meanwhile), at
+    least 256 MiB; None (kvbuild's default) outside a worker or without a
+    limit."""
+    try:
+        from distributed import get_worker
+
+        w = get_worker()
+        mm = getattr(w, "memory_manager", None)
+        limit = mm.memory_limit if mm is not None else w.memory_limit
+        nthreads = w.state.nthreads if hasattr(w, "state") else w.nthreads
+        if limit:
+            return str(max(int(limit) // max(int(nthreads), 1) // 2, 256 << 20))
+    except Exception:
+        pass
+    return None
+
+
 def _build_part(df, partition_info=None, *, exe, parts_dir, splits_file, flags):
     """Worker side: one range's rows (any order) -> kvbuild part; returns
     the part's description (JSON) as a one-row frame."""
     import pandas as pd
 
+    if "--memory" not in flags:
+        mem = _worker_memory()
+        if mem:
+            flags = flags + ["--memory", mem]
     r = partition_info["number"]
     # Attempt-unique: a retried or speculative task never overwrites a part.
     name = f"part-{r:05d}-{uuid.uuid4().hex[:16]}"
@@ -139,8 +162,9 @@ def build_from_dataframe(path, ddf, duplicates="error", *, key="key", value="val
     partition count). workdir: a directory shared by the workers and the
     client, on path's file system (default: a fresh one beside path,
     removed afterwards). memory and threads are each ``kvbuild part``'s
-    (--memory, --threads: default 1 thread, as a worker usually runs one
-    task per core); hash_index adds --hash-index; args are extra flags for
+    (--memory: default half of the worker's memory limit per worker thread,
+    at least 256 MiB, as the worker holds the range's rows meanwhile;
+    --threads: default 1, as a worker usually runs one task per core); hash_index adds --hash-index; args are extra flags for
     every part. force replaces an existing dictionary atomically.
 
     Returns the joined dictionary's manifest summary as ``kvbuild join``
