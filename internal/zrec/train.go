@@ -106,6 +106,11 @@ func (t *Trainer) Sampled() (offered int64, keptBytes int) { return t.seen, t.by
 // sample when little repeats (measured: 3-15 s for 4 MiB of PyPI rows, 7
 // minutes for 4 MiB of near-random values on a loaded 2-core machine), so
 // keep SampleBytes small and run Train beside other work.
+//
+// The sample is reproducible for a Seed, but the dictionary is not: the
+// builder (klauspost/compress/dict) gives slightly different bytes from
+// run to run on the same sample (verified), so builds that train are not
+// byte-for-byte reproducible.
 func (t *Trainer) Train() ([]byte, error) {
 	if t.bytes < minTrainBytes || len(t.kept) < 8 {
 		return nil, nil
