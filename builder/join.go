@@ -2,6 +2,7 @@ package builder
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -35,6 +36,10 @@ type JoinOptions struct {
 	// Now returns the creation time recorded in the manifest; nil means
 	// time.Now.
 	Now func() time.Time
+	// Context, if set, stops the join between files when it is done (the
+	// checksum pass reads every byte of every part): Join then returns its
+	// error, having written nothing.
+	Context context.Context
 }
 
 // mayDiffer lists the build options that parts built on different machines
@@ -94,7 +99,11 @@ func Join(path string, parts []*PartInfo, opts *JoinOptions) (*manifest.Manifest
 	if err != nil {
 		return nil, err
 	}
-	if err := verifyParts(parts, !o.SkipChecksums); err != nil {
+	ctx := o.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := verifyParts(ctx, parts, !o.SkipChecksums); err != nil {
 		return nil, err
 	}
 	b.joined = meta
@@ -232,7 +241,7 @@ func showOpt(v string, ok bool) string {
 }
 
 // verifyParts checks every data file of every part, in parallel.
-func verifyParts(parts []*PartInfo, full bool) error {
+func verifyParts(ctx context.Context, parts []*PartInfo, full bool) error {
 	type job struct {
 		part string
 		path string
@@ -254,12 +263,19 @@ func verifyParts(parts []*PartInfo, full bool) error {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
+			if err := ctx.Err(); err != nil {
+				errs[i] = err
+				return
+			}
 			if err := verifyFile(j.path, j.f, full); err != nil {
 				errs[i] = fmt.Errorf("builder: part %s: %w", j.part, err)
 			}
 		}()
 	}
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	for _, err := range errs {
 		if err != nil {
 			return err // the first, in key order

@@ -2,6 +2,7 @@ package builder_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -216,6 +217,15 @@ func TestJoin_Refusals(t *testing.T) {
 	}
 	if _, err := builder.Join(out, clone(), nil); !errors.Is(err, frame.ErrCorrupt) || !strings.Contains(err.Error(), "body checksum") {
 		t.Fatalf("flipped byte: %v", err)
+	}
+	// A cancelled context stops the checksum pass; nothing is written.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := builder.Join(out, clone(), &builder.JoinOptions{Context: ctx}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled: %v", err)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Fatalf("cancelled join left %s", out)
 	}
 	if _, err := builder.Join(out, clone(), &builder.JoinOptions{SkipChecksums: true}); err != nil {
 		t.Fatalf("SkipChecksums: %v", err)

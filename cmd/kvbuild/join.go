@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -36,7 +37,8 @@ afterwards.
 
 EXIT STATUS: 0 written; 1 the parts do not make one dictionary (overlap,
 gap, mismatch, bad checksum, not a part); 2 usage, DICT exists without
---force; 3 I/O (a file cannot be read or linked, disk full).`
+--force; 3 I/O (a file cannot be read or linked, disk full); 130
+interrupted by Ctrl-C, SIGTERM or SIGHUP while checking (nothing written).`
 
 func newJoinApp(_ io.Reader, _, stderr io.Writer) *cli.App {
 	return &cli.App{
@@ -65,12 +67,17 @@ func newJoinApp(_ io.Reader, _, stderr io.Writer) *cli.App {
 				parts = append(parts, ps...)
 			}
 			out := c.String("output")
+			// A join killed outright leaves its temporary directory beside
+			// DICT; remove those of dead processes, as a build does.
+			removeLeftovers(stderr, c.Bool("quiet"), leftoverDirs(out, filepath.Dir(filepath.Clean(out)), false)...)
 			m, err := builder.Join(out, parts, &builder.JoinOptions{
 				Force: c.Bool("force"), Move: c.Bool("move"), SkipChecksums: c.Bool("skip-checksums"),
-				Tool: "kvbuild join " + version.Version,
+				Tool: "kvbuild join " + version.Version, Context: c.Context,
 			})
 			switch {
 			case err == nil:
+			case c.Context.Err() != nil && errors.Is(err, context.Canceled):
+				return &exitError{exitInterrupted, errors.New("interrupted: nothing written")}
 			case errors.Is(err, builder.ErrJoin) || errors.Is(err, frame.ErrCorrupt):
 				return &exitError{exitInput, fmt.Errorf("%w; nothing written", err)}
 			case errors.Is(err, builder.ErrExists) || errors.Is(err, builder.ErrNotDict):
