@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/kvdict/kvdict/internal/cliargs"
 	"github.com/kvdict/kvdict/internal/version"
 )
 
@@ -270,9 +271,9 @@ func interspersed(app *cli.App, args []string) []string {
 	}
 	out := []string{args[0]}
 	i := 1
-	for i < len(args) && isFlag(args[i]) { // flags before the command
+	for i < len(args) && cliargs.IsFlag(args[i]) { // flags before the command
 		out = append(out, args[i])
-		if takesValue(app.Flags, args[i]) && i+1 < len(args) {
+		if cliargs.TakesValue(app.Flags, args[i]) && i+1 < len(args) {
 			i++
 			out = append(out, args[i])
 		}
@@ -287,52 +288,7 @@ func interspersed(app *cli.App, args []string) []string {
 	if cmd == nil {
 		return append(out, args[i:]...)
 	}
-	var pos []string
-	dashdash := false
-	for ; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "--":
-			dashdash = true
-			pos = append(pos, args[i+1:]...)
-			i = len(args)
-		case isFlag(a):
-			out = append(out, a)
-			if takesValue(cmd.Flags, a) {
-				if i+1 == len(args) {
-					return out // last: the parser reports "flag needs an argument"
-				}
-				i++
-				out = append(out, args[i])
-			}
-		default:
-			pos = append(pos, a)
-		}
-	}
-	if dashdash {
-		out = append(out, "--")
-	}
-	return append(out, pos...)
-}
-
-func isFlag(a string) bool { return len(a) > 1 && a[0] == '-' && a != "--" }
-
-// takesValue reports whether arg names one of flags that needs a value in
-// the next argument (it is not a bool flag and has no "=value").
-func takesValue(flags []cli.Flag, arg string) bool {
-	name := strings.TrimLeft(arg, "-")
-	if strings.Contains(name, "=") {
-		return false
-	}
-	for _, f := range flags {
-		for _, n := range f.Names() {
-			if n == name {
-				_, isBool := f.(*cli.BoolFlag)
-				return !isBool
-			}
-		}
-	}
-	return false
+	return append(out, cliargs.Reorder(cmd.Flags, args[i:])...)
 }
 
 // toolVersion is the version string shown by --version and info.
