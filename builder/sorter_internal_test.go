@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,54 +18,6 @@ import (
 	"github.com/kvdict/kvdict/internal/oracle"
 	"github.com/kvdict/kvdict/reader"
 )
-
-// genRecords makes n records over about 3n/4 distinct keys (n with
-// unique), shuffled: URL-like, binary, runs of one byte (keys that are
-// prefixes of each other, the empty key) and short keys. Numeric values
-// under numeric, else values with TABs.
-func genRecords(r *rand.Rand, n int, numeric, unique bool) []oracle.Record {
-	nk := n * 3 / 4
-	if unique {
-		nk = n
-	}
-	keys := make([]string, 0, nk)
-	seen := map[string]bool{}
-	for len(keys) < nk {
-		var k string
-		switch r.IntN(4) {
-		case 0:
-			k = fmt.Sprintf("https://www.example%d.com/path/%d", r.IntN(50), r.IntN(100000))
-		case 1:
-			b := make([]byte, r.IntN(12))
-			for i := range b {
-				b[i] = byte(r.IntN(256))
-			}
-			k = string(b)
-		case 2:
-			k = strings.Repeat("a", r.IntN(20))
-		default:
-			k = fmt.Sprintf("k%d", r.IntN(1000000))
-		}
-		if !seen[k] {
-			seen[k] = true
-			keys = append(keys, k)
-		}
-	}
-	out := make([]oracle.Record, n)
-	for i := range out {
-		k := keys[i%len(keys)]
-		if !unique && i >= len(keys) {
-			k = keys[r.IntN(len(keys))]
-		}
-		v := fmt.Sprintf("v%d\twith tab", i)
-		if numeric {
-			v = strconv.Itoa(r.IntN(2000) - 1000)
-		}
-		out[i] = oracle.Record{Key: k, Value: v}
-	}
-	r.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
-	return out
-}
 
 // tinySortOptions forces spills: a 1-byte budget (64 KiB run buffers) with
 // the threads kept.
@@ -126,7 +77,7 @@ func TestSorter_Policies(t *testing.T) {
 		for _, mode := range modes {
 			t.Run(pol.String()+"/"+mode, func(t *testing.T) {
 				r := rand.New(rand.NewPCG(uint64(pol.kind), 7))
-				recs := genRecords(r, 20000, pol.numeric(), pol.kind == kindReject)
+				recs := oracle.Generate(r, 20000, pol.numeric(), pol.kind == kindReject, false)
 				seqs := make([]uint64, len(recs)) // input order
 				for i := range seqs {
 					seqs[i] = uint64(i + 1)

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -48,56 +47,6 @@ func readDict(t *testing.T, path string) (keys []string, vals map[string]string)
 		t.Fatal(err)
 	}
 	return keys, vals
-}
-
-// genLines makes n lines over about 3n/4 distinct keys (n with unique),
-// shuffled: URL-like, binary (no TAB, CR or LF), runs of one byte (keys
-// that are prefixes of each other, the empty key) and short keys.
-func genLines(r *rand.Rand, n int, numeric, unique bool) []oracle.Record {
-	nk := n * 3 / 4
-	if unique {
-		nk = n
-	}
-	keys := make([]string, 0, nk)
-	seen := map[string]bool{}
-	for len(keys) < nk {
-		var k string
-		switch r.IntN(4) {
-		case 0:
-			k = fmt.Sprintf("https://www.example%d.com/path/%d", r.IntN(50), r.IntN(100000))
-		case 1:
-			b := make([]byte, r.IntN(12))
-			for i := range b {
-				b[i] = byte(r.IntN(256))
-				if b[i] == '\t' || b[i] == '\n' || b[i] == '\r' {
-					b[i] = 'x'
-				}
-			}
-			k = string(b)
-		case 2:
-			k = strings.Repeat("a", r.IntN(20))
-		default:
-			k = fmt.Sprintf("k%d", r.IntN(1000000))
-		}
-		if !seen[k] {
-			seen[k] = true
-			keys = append(keys, k)
-		}
-	}
-	out := make([]oracle.Record, n)
-	for i := range out {
-		k := keys[i%len(keys)]
-		if !unique && i >= len(keys) {
-			k = keys[r.IntN(len(keys))]
-		}
-		v := fmt.Sprintf("v%d\twith tab", i)
-		if numeric {
-			v = strconv.Itoa(r.IntN(2000) - 1000)
-		}
-		out[i] = oracle.Record{Key: k, Value: v}
-	}
-	r.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
-	return out
 }
 
 // writeInputs splits lines over nfiles files in dir, in order.
@@ -144,7 +93,7 @@ func TestBuild_InputOrder(t *testing.T) {
 		for _, mode := range []string{"memory", "spill", "sorted"} {
 			t.Run(pol+"/"+mode, func(t *testing.T) {
 				r := rand.New(rand.NewPCG(uint64(len(pol)), 7))
-				lines := genLines(r, 20000, false, false)
+				lines := oracle.Generate(r, 20000, false, false, true)
 				if mode == "sorted" {
 					slices.SortStableFunc(lines, func(a, b oracle.Record) int { return strings.Compare(a.Key, b.Key) })
 				}
