@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"encoding/binary"
 	"slices"
+	"unsafe"
 )
 
 // entry indexes one record in a run buffer. 32 bytes.
@@ -16,6 +17,9 @@ type entry struct {
 	klen uint32
 	vlen uint32
 }
+
+// entrySize must be entry's size: allocEntries lays entries over bytes.
+var _ [0]struct{} = [unsafe.Sizeof(entry{}) - entrySize]struct{}{}
 
 const (
 	entrySize    = 32
@@ -60,10 +64,34 @@ func (r *runBuf) growEnts() bool {
 		return false
 	}
 	nc = max(nc, c+16)
-	ne := make([]entry, len(r.ents), nc)
+	ne := allocEntries(int(nc))[:len(r.ents)]
 	copy(ne, r.ents)
+	freeEntries(r.ents)
 	r.ents = ne
 	return true
+}
+
+// allocEntries returns an entry slice of capacity n in arena memory, like
+// the record blocks: outside the Go heap, so the budget counts it exactly.
+// In the heap, every doubling left the old slice as garbage the collector
+// freed late, and the memory limit (which sees only the heap) let that
+// garbage and the arena together exceed --memory by 17-25% (docs/BENCHMARKS.md,
+// "A billion keys"). An entry holds no pointers, so the collector need not
+// see it.
+func allocEntries(n int) []entry {
+	if n == 0 {
+		return nil
+	}
+	b := allocBlock(n * entrySize)
+	return unsafe.Slice((*entry)(unsafe.Pointer(unsafe.SliceData(b))), n)[:0]
+}
+
+// freeEntries releases a slice from allocEntries.
+func freeEntries(e []entry) {
+	if cap(e) == 0 {
+		return
+	}
+	freeBlock(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(e))), cap(e)*entrySize))
 }
 
 // add appends a record; it returns false if the buffer is full (never for
@@ -130,6 +158,7 @@ func (r *runBuf) release() {
 	for _, b := range r.blocks {
 		freeBlock(b)
 	}
+	freeEntries(r.ents)
 	r.blocks, r.ents = nil, nil
 }
 
@@ -138,7 +167,8 @@ func (r *runBuf) release() {
 func (r *runBuf) reserve(n int64) {
 	n = min(n, r.budget/2/entrySize)
 	if n > int64(cap(r.ents)) {
-		r.ents = make([]entry, 0, n)
+		freeEntries(r.ents)
+		r.ents = allocEntries(int(n))
 	}
 }
 
