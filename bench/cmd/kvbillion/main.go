@@ -163,6 +163,7 @@ func run(n int64, kvbuild, kvlookup, dir, memory string, threads, queries int, k
 		keys[q] = key(nil, idx[q])
 	}
 	cold := make([]time.Duration, 0, min(queries, 10_000))
+	f0 := faults()
 	for q := range cap(cold) {
 		t := time.Now()
 		v, err := d.Get(keys[q])
@@ -171,9 +172,11 @@ func run(n int64, kvbuild, kvlookup, dir, memory string, threads, queries int, k
 			return fmt.Errorf("Get(%s) = %q, %v; want %s", keys[q], v, err, value(nil, idx[q]))
 		}
 	}
+	coldFaults := faults().sub(f0)
 	for _, k := range keys { // warm the pages the queries touch
 		d.Get(k)
 	}
+	f1 := faults()
 	t := time.Now()
 	for _, k := range keys {
 		if _, err := d.Get(k); err != nil {
@@ -181,6 +184,7 @@ func run(n int64, kvbuild, kvlookup, dir, memory string, threads, queries int, k
 		}
 	}
 	warm := time.Since(t) / time.Duration(queries)
+	warmFaults := faults().sub(f1)
 	absent := 0
 	for q := range queries {
 		if _, err := d.Get(key(nil, uint64(n)+uint64(q))); !errors.Is(err, reader.ErrNotFound) {
@@ -212,7 +216,9 @@ func run(n int64, kvbuild, kvlookup, dir, memory string, threads, queries int, k
 	fmt.Printf("| disk in -dir, peak (runs + dictionary being written) | %s |\n", size(peakAll.Load()))
 	fmt.Printf("| dictionary | %s, %.2f bytes/key |\n", size(dictBytes), float64(dictBytes)/float64(n))
 	fmt.Printf("| cold Get (page cache dropped), first %d | median %s, p99 %s |\n", len(cold), cold[len(cold)/2], cold[len(cold)*99/100])
-	fmt.Printf("| warm Get, %d random keys | %s per Get |\n", queries, warm)
+	fmt.Printf("| page faults in those cold Gets (major, minor) | %d, %d |\n", coldFaults.major, coldFaults.minor)
+	fmt.Printf("| warm Get, %d random keys, second pass | %s per Get |\n", queries, warm)
+	fmt.Printf("| page faults in the warm pass (major, minor) | %d, %d |\n", warmFaults.major, warmFaults.minor)
 	fmt.Printf("| absent keys checked | %d, all ErrNotFound |\n", absent)
 	fmt.Printf("| kvlookup verify | %s in %s |\n", verdict, vtime.Round(time.Second))
 	fmt.Printf("\nkvbuild's summary: %s\n", strings.TrimSpace(lastLine(summary)))
@@ -270,4 +276,21 @@ func loadavg() string {
 		return "?"
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// pageFaults counts this process's page faults (getrusage).
+type pageFaults struct{ major, minor int64 }
+
+// faults returns the page faults so far: a "warm" Get that faults is
+// reading the disk or mapping a page, not walking memory.
+func faults() pageFaults {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return pageFaults{}
+	}
+	return pageFaults{major: ru.Majflt, minor: ru.Minflt}
+}
+
+func (a pageFaults) sub(b pageFaults) pageFaults {
+	return pageFaults{major: a.major - b.major, minor: a.minor - b.minor}
 }
