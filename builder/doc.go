@@ -71,6 +71,6 @@
 //
 // Building is O(n) in the input and streams to disk: each open partition
 // holds the FST builder's bounded state (a few MB), the value
-// deduplication cache (valuelog.WriterOptions.DedupBytes) and two 1 MiB
+// deduplication cache (valuelog.WriterOptions.DedupBytes) and two 2 MiB
 // write buffers, whatever the number of keys.
 package builder

@@ -62,8 +62,8 @@ type SortOptions struct {
 // DefaultPartitionReserve is SortOptions.PartitionReserve's default: the
 // memory of one open partition without a hash index, in the worst case it
 // can reach: the value log's dedup cache full (valuelog's 8 MiB default),
-// the FST and value-log write buffers (1 MiB each), and 6 MiB for vellum's
-// builder state and registry (its default 10000 rows take about 2.3 MiB:
+// the FST and value-log write buffers (2 MiB each, internal/frame), and 4 MiB
+// for vellum's builder state and registry (its default 10000 rows take about 2.3 MiB:
 // 32 partitions of the 886k PyPI rows peak 72 MiB higher with the registry
 // than without). Measured use is lower, ~1.5 MiB a partition on that data
 // (docs/BENCHMARKS.md). A thread then needs 16 + 1 (spill buffer) + 16

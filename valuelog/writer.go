@@ -12,7 +12,7 @@ import (
 // Writer streams values into a value log. Create one with NewWriter, call
 // Append for each value and Close once. It is not safe for concurrent use.
 //
-// Memory: an internal write buffer (1 MiB) plus the dedup cache (at most
+// Memory: an internal write buffer (2 MiB, frame.DefaultBufSize) plus the dedup cache (at most
 // WriterOptions.DedupBytes); it does not grow with the number of values.
 //
 // Errors are sticky: after the first failed write every call returns it.

@@ -129,3 +129,53 @@ func TestWriter_StickyError(t *testing.T) {
 		t.Fatal("Finish after a write error succeeded")
 	}
 }
+
+// writeRecorder records the length of every Write it receives.
+type writeRecorder struct {
+	bytes.Buffer
+	sizes []int
+}
+
+func (w *writeRecorder) Write(p []byte) (int, error) {
+	w.sizes = append(w.sizes, len(p))
+	return w.Buffer.Write(p)
+}
+
+// Ensure the Writer hands the file writes of exactly its buffer size (the
+// last excepted), whatever the sizes written to it, including writes
+// larger than the buffer: that keeps every write at a multiple of
+// DefaultBufSize in the file, which is what lets Linux cache it in 2 MiB
+// folios. The bytes must be exactly those written.
+func TestWriter_WholeChunks(t *testing.T) {
+	const chunk = 4096
+	rec := &writeRecorder{}
+	w, err := NewWriter(rec, Header{Magic: "testMAGC", Version: 1}, chunk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want bytes.Buffer
+	want.Write(AppendHeader(nil, Header{Magic: "testMAGC", Version: 1}))
+	for i, n := range []int{1, 100, 3 * chunk, chunk - 117, 0, 5, 2*chunk + 1, 7} {
+		p := bytes.Repeat([]byte{byte(i + 'a')}, n)
+		if m, err := w.Write(p); m != n || err != nil {
+			t.Fatalf("Write(%d bytes) = %d, %v", n, m, err)
+		}
+		want.Write(p)
+	}
+	f, err := w.Finish(8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.Write(AppendFooter(nil, "testMAGC", f))
+	if !bytes.Equal(rec.Bytes(), want.Bytes()) {
+		t.Fatalf("file differs from the bytes written (%d vs %d bytes)", rec.Len(), want.Len())
+	}
+	for i, n := range rec.sizes {
+		if n != chunk && i != len(rec.sizes)-1 {
+			t.Fatalf("write %d of %d is %d bytes, want %d: %v", i, len(rec.sizes), n, chunk, rec.sizes)
+		}
+	}
+	if len(rec.sizes) != (want.Len()+chunk-1)/chunk {
+		t.Fatalf("%d writes for %d bytes", len(rec.sizes), want.Len())
+	}
+}
