@@ -34,7 +34,7 @@ func TestSuite_Smoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := Main([]string{"-n", "1000", "-tsv", tsv, "-out", out, "-data", filepath.Join(dir, "data"),
-		"-queries", "300", "-reps", "1", "-build-reps", "1", "-procs", "1,2", "-windows", "1",
+		"-queries", "300", "-reps", "2", "-build-reps", "1", "-procs", "1,2", "-windows", "1",
 		"-window-ms", "50", "-serve-keys", "100", "-cold-count", "100"})
 	if err != nil {
 		t.Fatal(err)
@@ -60,7 +60,7 @@ func TestSuite_Smoke(t *testing.T) {
 				}
 				continue
 			}
-			if s.HitsPerSec <= 0 || s.SizeBytes <= 0 || s.Cold == nil || len(s.Multi) != 2 {
+			if s.HitsPerSec <= 0 || s.SizeBytes <= 0 || s.Cold == nil || len(s.Multi) != 2 || len(s.HitsRuns) != 2 {
 				t.Errorf("%s/%s: missing figures: %+v", d.Name, s.Name, s)
 			}
 		}

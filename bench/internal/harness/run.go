@@ -35,7 +35,10 @@ type Options struct {
 	ColdMaxSec float64
 	SkipCold   bool
 	SkipMulti  bool
-	Log        io.Writer
+	// RecacheHuge re-reads every store's files into 2 MiB page-cache
+	// folios before the warm lookups (see RecacheHuge).
+	RecacheHuge bool
+	Log         io.Writer
 }
 
 func (o *Options) Logf(format string, args ...any) {
@@ -64,19 +67,55 @@ func (o *Options) child(out any, args ...string) (maxRSS int64, err error) {
 	return maxRSS, nil
 }
 
-// RunDataset measures every system on one prepared dataset.
+// RunDataset measures every system on one prepared dataset: first every
+// build, then the warm lookups and scans, one repetition of each system in
+// turn (round robin, each repetition in a fresh child), then the cold and
+// many-processes figures. Interleaving the repetitions matters on a shared
+// machine: the load changes over minutes, and a system measured entirely
+// in a quiet (or busy) minute would otherwise carry it into every ratio.
 func (o *Options) RunDataset(name, source string, p *Prepared, dir string) results.Dataset {
 	ds := results.Dataset{Name: name, Source: source, Lines: p.Lines, Keys: p.Keys,
 		RawBytes: p.RawBytes, KeyBytes: p.KeyBytes, ValueBytes: p.ValBytes, SortSeconds: p.SortSec}
 	start := loadAvg()
-	for _, sn := range o.Systems {
-		sr := results.System{Name: sn}
-		if err := o.runSystem(&sr, sn, p, dir); err != nil {
-			sr.Error = err.Error()
-			o.Logf("%s/%s: ERROR %v", name, sn, err)
-		}
-		ds.Systems = append(ds.Systems, sr)
+	srs := make([]results.System, len(o.Systems))
+	fail := func(i int, err error) {
+		srs[i].Error = err.Error()
+		o.Logf("%s/%s: ERROR %v", name, o.Systems[i], err)
 	}
+	for i, sn := range o.Systems {
+		srs[i].Name = sn
+		if err := o.buildSystem(&srs[i], sn, p, dir); err != nil {
+			fail(i, err)
+		}
+	}
+	for i, sn := range o.Systems {
+		if srs[i].Error != "" {
+			continue
+		}
+		if err := o.pageCache(&srs[i], sn, p, dir); err != nil {
+			fail(i, err)
+		}
+	}
+	qs := make([]QueryOut, len(o.Systems))
+	for r := range max(o.Reps, 1) {
+		for i, sn := range o.Systems {
+			if srs[i].Error != "" || srs[i].BuildOnly {
+				continue
+			}
+			if err := o.queryRep(&qs[i], sn, p, dir, r); err != nil {
+				fail(i, err)
+			}
+		}
+	}
+	for i, sn := range o.Systems {
+		if srs[i].Error != "" || srs[i].BuildOnly {
+			continue
+		}
+		if err := o.afterQueries(&srs[i], &qs[i], sn, p, dir); err != nil {
+			fail(i, err)
+		}
+	}
+	ds.Systems = srs
 	ds.LoadAvg = start + " → " + loadAvg()
 	return ds
 }
@@ -98,14 +137,14 @@ func (o *Options) common(sn string, p *Prepared, dir string) []string {
 	return []string{"-sys", sn, "-dir", dir, "-raw", p.Raw, "-sorted", p.Sorted, "-hits", p.Hits, "-misses", p.Misses}
 }
 
-func (o *Options) runSystem(sr *results.System, sn string, p *Prepared, dir string) error {
+// buildSystem builds sn (BuildReps times, each in a fresh child) and
+// records build time, peak RSS and size.
+func (o *Options) buildSystem(sr *results.System, sn string, p *Prepared, dir string) error {
 	sys, err := systems.Lookup(sn)
 	if err != nil {
 		return err
 	}
 	args := o.common(sn, p, dir)
-
-	// Build, each run in a fresh child process.
 	for r := range max(o.BuildReps, 1) {
 		var b BuildOut
 		if _, err := o.child(&b, append([]string{"build"}, args...)...); err != nil {
@@ -129,18 +168,69 @@ func (o *Options) runSystem(sr *results.System, sn string, p *Prepared, dir stri
 	if p.Keys > 0 {
 		sr.BytesPerKey = float64(sr.SizeBytes) / float64(p.Keys)
 	}
+	sr.BuildOnly = systems.BuildOnly(sys)
+	return nil
+}
 
-	if systems.BuildOnly(sys) {
-		sr.BuildOnly = true
-		return nil
-	}
-
-	// Warm lookups and scans (the build just left the files in the cache;
-	// the child's first pass also faults its own mappings in).
-	var q QueryOut
-	if _, err := o.child(&q, append([]string{"query", "-reps", strconv.Itoa(o.Reps), "-limit", strconv.Itoa(o.Queries)}, args...)...); err != nil {
+// pageCache records how much of sn's files the page cache holds in 2 MiB
+// folios, after re-reading them so with -recache-huge.
+func (o *Options) pageCache(sr *results.System, sn string, p *Prepared, dir string) error {
+	sys, err := systems.Lookup(sn)
+	if err != nil {
 		return err
 	}
+	files, err := sys.Files(dir, p.Raw)
+	if err != nil {
+		return err
+	}
+	if o.RecacheHuge {
+		sr.HugeShare, err = RecacheHuge(files)
+	} else {
+		sr.HugeShare, err = HugeShare(files)
+	}
+	if err != nil {
+		return err
+	}
+	o.Logf("%s: %.0f%% of the files in 2 MiB pages%s", sn, 100*sr.HugeShare, map[bool]string{true: " (re-read)", false: ""}[o.RecacheHuge])
+	return nil
+}
+
+// queryRep runs repetition r of the warm lookups and scans of sn in a
+// fresh child (whose first pass faults its own mappings in and checks
+// every answer) and appends its figures to acc.
+func (o *Options) queryRep(acc *QueryOut, sn string, p *Prepared, dir string, r int) error {
+	var q QueryOut
+	if _, err := o.child(&q, append([]string{"query", "-reps", "1", "-limit", strconv.Itoa(o.Queries)}, o.common(sn, p, dir)...)...); err != nil {
+		return err
+	}
+	if q.ScanKeys != int(p.Keys) {
+		return fmt.Errorf("scan saw %d keys, want %d", q.ScanKeys, p.Keys)
+	}
+	if r == 0 {
+		acc.OpenSec = q.OpenSec
+	}
+	acc.HitsPerSec = append(acc.HitsPerSec, q.HitsPerSec...)
+	acc.MissPerSec = append(acc.MissPerSec, q.MissPerSec...)
+	acc.HitsPerCPU = append(acc.HitsPerCPU, q.HitsPerCPU...)
+	acc.MissPerCPU = append(acc.MissPerCPU, q.MissPerCPU...)
+	acc.ScanPerCPU = append(acc.ScanPerCPU, q.ScanPerCPU...)
+	acc.Hits2PerSec = append(acc.Hits2PerSec, q.Hits2PerSec...)
+	acc.ScanPerSec = append(acc.ScanPerSec, q.ScanPerSec...)
+	acc.AllocsPerGet = max(acc.AllocsPerGet, q.AllocsPerGet)
+	acc.ScanKeys = q.ScanKeys
+	o.Logf("%s: rep %d: hits %.0f/s, misses %.0f/s, hits(2 goroutines) %.0f/s, scan %.0f keys/s (load %s)",
+		sn, r+1, Median(q.HitsPerSec), Median(q.MissPerSec), Median(q.Hits2PerSec), Median(q.ScanPerSec), loadAvg())
+	return nil
+}
+
+// afterQueries records the medians of sn's query repetitions q, then
+// measures its cold and many-processes figures.
+func (o *Options) afterQueries(sr *results.System, q *QueryOut, sn string, p *Prepared, dir string) error {
+	sys, err := systems.Lookup(sn)
+	if err != nil {
+		return err
+	}
+	args := o.common(sn, p, dir)
 	sr.OpenSeconds = q.OpenSec
 	sr.HitsPerSec, sr.HitsRuns = Median(q.HitsPerSec), q.HitsPerSec
 	sr.MissPerSec, sr.MissRuns = Median(q.MissPerSec), q.MissPerSec
@@ -148,12 +238,12 @@ func (o *Options) runSystem(sr *results.System, sn string, p *Prepared, dir stri
 	sr.ScanPerSec, sr.ScanRuns = Median(q.ScanPerSec), q.ScanPerSec
 	sr.HitsPerCPU, sr.MissPerCPU, sr.ScanPerCPU = Median(q.HitsPerCPU), Median(q.MissPerCPU), Median(q.ScanPerCPU)
 	sr.AllocsPerGet = q.AllocsPerGet
-	if q.ScanKeys != int(p.Keys) {
-		return fmt.Errorf("scan saw %d keys, want %d", q.ScanKeys, p.Keys)
-	}
 	o.Logf("%s: open %.3fms, hits %.0f/s (%.0f/cpu-s), misses %.0f/s (%.0f/cpu-s), hits(2 goroutines) %.0f/s, scan %.0f keys/s, %.2f allocs/get",
 		sn, q.OpenSec*1e3, sr.HitsPerSec, sr.HitsPerCPU, sr.MissPerSec, sr.MissPerCPU, sr.Hits2PerSec, sr.ScanPerSec, sr.AllocsPerGet)
-
+	files, err := sys.Files(dir, p.Raw)
+	if err != nil {
+		return err
+	}
 	if !o.SkipCold {
 		if err := o.cold(sr, args, files); err != nil {
 			return fmt.Errorf("cold: %w", err)

@@ -82,6 +82,9 @@ type System struct {
 	BytesPerKey    float64 `json:"bytes_per_key"`
 
 	OpenSeconds float64 `json:"open_seconds"`
+	// HugeShare is the share of the store's file bytes that the page cache
+	// held in 2 MiB folios (mapped with 2 MiB pages) for the warm lookups.
+	HugeShare   float64 `json:"page_cache_huge_share"`
 	HitsPerSec  float64 `json:"hits_per_sec"`
 	MissPerSec  float64 `json:"misses_per_sec"`
 	Hits2PerSec float64 `json:"hits_per_sec_2_goroutines"`

@@ -18,8 +18,10 @@ func init() { register(kvDict{}) }
 func (kvDict) Name() string           { return "kvdict" }
 func (kvDict) Path(dir string) string { return filepath.Join(dir, "kvdict.dict") }
 
-func (s kvDict) Build(dir, sorted, raw string) error {
-	p := s.Path(dir)
+func (s kvDict) Build(dir, sorted, raw string) error { return s.buildAt(s.Path(dir), sorted) }
+
+// buildAt builds a dictionary (FST only) at p from the sorted stream.
+func (kvDict) buildAt(p, sorted string) error {
 	if err := os.RemoveAll(p); err != nil {
 		return err
 	}
