@@ -171,7 +171,7 @@ func checkTarget(path string, force bool) error {
 		return fmt.Errorf("builder: %w", err)
 	}
 	if !force {
-		return fmt.Errorf("%w: %s (pass --force / Options.Force to replace it)", ErrExists, path)
+		return fmt.Errorf("%w: %s (Options.Force replaces it)", ErrExists, path)
 	}
 	if !st.IsDir() {
 		return fmt.Errorf("%w: %s is not a directory", ErrNotDict, path)

@@ -13,19 +13,20 @@ import (
 
 // install moves the finished temporary directory tmp to path.
 //
-// Without force it uses renameat2(RENAME_NOREPLACE), so a dictionary (or
+// Without force it uses renameat2(RENAME_NOREPLACE) (renamex_np(RENAME_EXCL)
+// on macOS), so a dictionary (or
 // anything else) that appeared at path while we were building is never
 // overwritten. With force it swaps tmp and path atomically
-// (RENAME_EXCHANGE) and then deletes the old dictionary, now at tmp: a
+// (RENAME_EXCHANGE, RENAME_SWAP on macOS) and then deletes the old dictionary, now at tmp: a
 // reader opening path sees the old dictionary or the new one, never
-// neither. On file systems without renameat2 flags it falls back to
+// neither. On file systems and systems without these flags it falls back to
 // rename(2), which for force means a short window where path is absent.
 func install(tmp, path string, force bool) error {
 	if _, err := os.Lstat(path); err == nil && force {
 		if err := checkTarget(path, true); err != nil {
 			return err
 		}
-		err := unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, path, unix.RENAME_EXCHANGE)
+		err := renameExchange(tmp, path)
 		if isUnsupported(err) {
 			err = swapFallback(tmp, path)
 		}
@@ -44,7 +45,7 @@ func install(tmp, path string, force bool) error {
 		}
 		return nil
 	}
-	err := unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, path, unix.RENAME_NOREPLACE)
+	err := renameNoReplace(tmp, path)
 	if isUnsupported(err) {
 		if _, serr := os.Lstat(path); serr == nil {
 			err = unix.EEXIST

@@ -222,7 +222,12 @@ func runIO(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	if errors.As(err, &ee) {
 		code = ee.code
 	}
-	fmt.Fprintf(stderr, "kvbuild: %v\n", err)
+	msg := err.Error()
+	if errors.Is(err, builder.ErrExists) {
+		// The library names its option; the command names its flag.
+		msg = strings.Replace(msg, "(Options.Force replaces it)", "(pass --force to replace it)", 1)
+	}
+	fmt.Fprintf(stderr, "kvbuild: %s\n", msg)
 	if code == exitUsage {
 		fmt.Fprintln(stderr, "Run 'kvbuild --help' for usage.")
 	}
