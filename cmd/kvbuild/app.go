@@ -309,7 +309,7 @@ func action(c *cli.Context, stdin io.Reader, stderr io.Writer) error {
 				return usageErr("- (standard input) given more than once")
 			}
 		}
-		inputs = append(inputs, extsort.FileInput(a, stdin))
+		inputs = append(inputs, extsort.FileInput(a, newStdinReader(c.Context, stdin)))
 	}
 	if b := sopts.Builder; b != nil && b.Compression != nil {
 		// Train beside the sort: the builder asks for the dictionary when
