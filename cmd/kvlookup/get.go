@@ -39,7 +39,9 @@ in place, so output and input line up one to one:
    json: {"key":"k","value":null}
 Batch mode looks keys up in batches of up to 4096 (reader's GetBatch,
 which overlaps the memory loads of many keys; large batches on two cores),
-does not allocate per key and runs at millions of keys per second. Output is buffered, and flushed whenever no more input is waiting:
+does not allocate per key and runs at millions of keys per second: reading,
+lookups and printing run at once, as a pipeline. Output is buffered, and
+flushed whenever no more input is waiting:
 a co-process that writes one key and waits gets its answer at once, while
 bulk input still goes out in large writes.
 
@@ -133,90 +135,68 @@ const (
 	splitBatch = 512
 )
 
-// getBatch looks up the keys read from stdin, one per line. Keys are
-// gathered into batches (copied into one reused buffer), looked up with
-// Dict.GetBatch, whose interleaved loads overlap the cache misses of many
-// keys, on two cores for large batches, and printed in input order. Values
-// go straight from the mapping to the output buffer: no allocation per
-// key. A batch ends early when no more input is waiting, so a co-process
-// writing one key at a time still gets each answer at once.
+// getBatch looks up the keys read from stdin, one per line, in a
+// pipeline of three stages that run at once, so that reading, lookups
+// and printing share the two cores instead of taking turns:
+//
+//	read:   gather up to batchKeys lines into a batch (keys copied into
+//	        the batch's reused arena)
+//	lookup: Dict.GetBatch, whose interleaved loads overlap the cache
+//	        misses of many keys, on two goroutines for a large batch
+//	print:  this goroutine, batches in input order
+//
+// Batches are recycled (batchesInFlight of them): no allocation per key.
+// A batch ends early when no more input is waiting, and is then flushed
+// as soon as it is printed, so a co-process writing one key at a time
+// still gets each answer at once.
 func getBatch(c *cli.Context, d *reader.Dict, p *printer, showMissing bool) error {
-	in := bufio.NewReaderSize(c.App.Reader, inBufSize)
-	var (
-		unesc   []byte // the unescaped key
-		arena   []byte // this batch's keys, back to back
-		ends    []int  // end of each key in arena
-		keys    [][]byte
-		vals    [][]byte
-		found   []bool
-		total   int
-		missing int
-	)
-	for eof := false; !eof; {
-		arena, ends = arena[:0], ends[:0]
-		for len(ends) < batchKeys && len(arena) < batchBytes {
-			line, rerr := in.ReadSlice('\n')
-			if len(line) == 0 && rerr == io.EOF {
-				eof = true
-				break
+	free := make(chan *lineBatch, batchesInFlight)
+	for range batchesInFlight {
+		free <- &lineBatch{arena: make([]byte, 0, 128<<10), ends: make([]int, 0, batchKeys), keys: make([][]byte, 0, batchKeys),
+			vals: make([][]byte, batchKeys), found: make([]bool, batchKeys)}
+	}
+	read := make(chan *lineBatch, batchesInFlight)
+	looked := make(chan *lineBatch, batchesInFlight)
+	stop := make(chan struct{}) // closed when printing stops early
+	lookupDone := make(chan struct{})
+	defer func() {
+		close(stop)
+		<-lookupDone // no GetBatch may run after the caller closes d
+	}()
+	go readBatches(c, bufio.NewReaderSize(c.App.Reader, inBufSize), p.escape, free, read, stop)
+	go func() {
+		defer close(lookupDone)
+		defer close(looked)
+		for {
+			var b *lineBatch
+			select {
+			case b = <-read:
+			case <-stop: // not waiting for input that may never come
+				return
 			}
-			arena = append(arena, line...)
-			for rerr == bufio.ErrBufferFull { // a line longer than the buffer
-				line, rerr = in.ReadSlice('\n')
-				arena = append(arena, line...)
+			if b == nil {
+				return // read is closed
 			}
-			if rerr != nil && rerr != io.EOF {
-				p.flush()
-				return ioError(c, "reading stdin", rerr)
+			if len(b.keys) > 0 {
+				b.lookupErr = lookupBatch(d, b.keys, b.vals, b.found)
 			}
-			start := 0
-			if len(ends) > 0 {
-				start = ends[len(ends)-1]
-			}
-			k := arena[start:]
-			if n := len(k); n > 0 && k[n-1] == '\n' {
-				k = k[:n-1]
-				if n := len(k); n > 0 && k[n-1] == '\r' {
-					k = k[:n-1]
-				}
-			}
-			if p.escape {
-				unesc = escape.Lenient(unesc[:0], k)
-				k = unesc
-			}
-			arena = append(arena[:start], k...) // k may alias unesc or arena[start:]
-			ends = append(ends, len(arena))
-			if rerr == io.EOF {
-				eof = true
-				break
-			}
-			if in.Buffered() == 0 {
-				break // the next read may block: answer what we have
+			select {
+			case looked <- b:
+			case <-stop:
+				return
 			}
 		}
-		if len(ends) == 0 {
-			break
-		}
-		keys = keys[:0]
-		for i, e := range ends {
-			start := 0
-			if i > 0 {
-				start = ends[i-1]
-			}
-			keys = append(keys, arena[start:e:e])
-		}
-		if cap(vals) < len(keys) {
-			vals, found = make([][]byte, batchKeys), make([]bool, batchKeys)
-		}
-		vals, found = vals[:len(keys)], found[:len(keys)]
-		if err := lookupBatch(d, keys, vals, found); err != nil {
+	}()
+	var total, missing int
+	for b := range looked {
+		if b.lookupErr != nil {
 			p.flush()
-			return dictError(c, c.Args().First(), err)
+			return dictError(c, c.Args().First(), b.lookupErr)
 		}
-		for i, k := range keys {
+		for i, k := range b.keys {
 			var err error
-			if found[i] {
-				err = p.pair(k, vals[i])
+			if b.found[i] {
+				err = p.pair(k, b.vals[i])
 			} else {
 				missing++
 				if showMissing {
@@ -227,16 +207,21 @@ func getBatch(c *cli.Context, d *reader.Dict, p *printer, showMissing bool) erro
 				return ioError(c, "writing output", err)
 			}
 		}
-		total += len(keys)
+		total += len(b.keys)
+		if b.err != nil {
+			p.flush()
+			return ioError(c, "reading stdin", b.err)
+		}
 		if c.Context.Err() != nil {
 			p.flush()
 			return c.Context.Err()
 		}
-		if in.Buffered() == 0 {
+		if b.flush {
 			if err := p.flush(); err != nil {
 				return ioError(c, "writing output", err)
 			}
 		}
+		free <- b
 	}
 	if err := p.flush(); err != nil {
 		return ioError(c, "writing output", err)
@@ -245,6 +230,99 @@ func getBatch(c *cli.Context, d *reader.Dict, p *printer, showMissing bool) erro
 		return &exitError{code: exitNotFound, cmd: "get", msg: fmt.Sprintf("%d of %d keys not found", missing, total)}
 	}
 	return nil
+}
+
+// batchesInFlight is how many batches the batch-mode pipeline owns: one
+// being read, one being looked up, one being printed, one spare.
+const batchesInFlight = 4
+
+// lineBatch is one batch of batch mode: keys read from stdin and their
+// answers.
+type lineBatch struct {
+	arena     []byte // the keys, back to back
+	ends      []int  // end of each key in arena
+	keys      [][]byte
+	vals      [][]byte
+	found     []bool
+	flush     bool  // no more input was waiting after the last key
+	err       error // reading stdin failed after the keys of this batch
+	lookupErr error
+}
+
+// readBatches fills batches from free with the lines of in and sends
+// them on out, in order, until EOF, a read error (sent with the batch it
+// ends), a cancelled context or stop. It closes out.
+func readBatches(c *cli.Context, in *bufio.Reader, unescape bool, free <-chan *lineBatch, out chan<- *lineBatch, stop <-chan struct{}) {
+	defer close(out)
+	var unesc []byte // the unescaped key
+	for eof := false; !eof; {
+		var b *lineBatch
+		select {
+		case b = <-free:
+		case <-stop:
+			return
+		}
+		b.arena, b.ends, b.flush, b.err, b.lookupErr = b.arena[:0], b.ends[:0], false, nil, nil
+		for len(b.ends) < batchKeys && len(b.arena) < batchBytes {
+			line, rerr := in.ReadSlice('\n')
+			if len(line) == 0 && rerr == io.EOF {
+				eof = true
+				break
+			}
+			start := len(b.arena)
+			b.arena = append(b.arena, line...)
+			for rerr == bufio.ErrBufferFull { // a line longer than the buffer
+				line, rerr = in.ReadSlice('\n')
+				b.arena = append(b.arena, line...)
+			}
+			if rerr != nil && rerr != io.EOF {
+				b.err, eof = rerr, true
+				b.arena = b.arena[:start]
+				break
+			}
+			k := b.arena[start:]
+			if n := len(k); n > 0 && k[n-1] == '\n' {
+				k = k[:n-1]
+				if n := len(k); n > 0 && k[n-1] == '\r' {
+					k = k[:n-1]
+				}
+			}
+			if unescape {
+				unesc = escape.Lenient(unesc[:0], k)
+				k = unesc
+			}
+			b.arena = append(b.arena[:start], k...) // k may alias unesc or arena[start:]
+			b.ends = append(b.ends, len(b.arena))
+			if rerr == io.EOF {
+				eof = true
+				break
+			}
+			if in.Buffered() == 0 {
+				break // the next read may block: answer what we have
+			}
+		}
+		b.flush = eof || in.Buffered() == 0
+		b.keys = b.keys[:0]
+		for i, e := range b.ends {
+			start := 0
+			if i > 0 {
+				start = b.ends[i-1]
+			}
+			b.keys = append(b.keys, b.arena[start:e:e])
+		}
+		b.vals, b.found = b.vals[:len(b.keys)], b.found[:len(b.keys)]
+		if len(b.keys) == 0 && b.err == nil {
+			return // EOF with nothing read
+		}
+		select {
+		case out <- b:
+		case <-stop:
+			return
+		}
+		if c.Context.Err() != nil {
+			return
+		}
+	}
 }
 
 // lookupBatch runs GetBatch, on two goroutines when the batch is large.
