@@ -100,7 +100,7 @@ func warmFile(data []byte, progress *atomic.Int64) error {
 	// pages refuse it) the page faults below read the file in 2 MiB
 	// folios. MADV_WILLNEED would read it first, in 4 KiB ones, so it is
 	// used only when huge pages are not available.
-	huge := unix.Madvise(data, unix.MADV_HUGEPAGE) == nil
+	huge := mmapfile.AdviseHuge(data)
 	var acc byte
 	for off := 0; off < len(data); off += warmStep {
 		end := min(off+warmStep, len(data))

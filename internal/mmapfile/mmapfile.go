@@ -91,8 +91,7 @@ func (f *File) Advise(advice Advice) error {
 	var a int
 	switch advice {
 	case AdviceNormal:
-		// Only a hint: kernels without transparent huge pages refuse it.
-		_ = unix.Madvise(f.Data, unix.MADV_HUGEPAGE)
+		AdviseHuge(f.Data) // only a hint
 		return nil
 	case AdviceRandom:
 		a = unix.MADV_RANDOM
