@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"math/bits"
 	"strconv"
 	"strings"
 )
@@ -49,8 +50,10 @@ var (
 	// and two of its records.
 	Reject = Policy{kind: kindReject}
 	// Sum adds the values, which must be decimal int64 integers
-	// ([+-]?[0-9]+); a value that is not, or a sum that overflows int64,
-	// fails the build with a *[RecordError].
+	// ([+-]?[0-9]+); a value that is not, or a key whose total does not
+	// fit int64, fails the build with a *[RecordError] (naming the key's
+	// last record). Partial sums are 128-bit, so the outcome depends on
+	// the total alone, never on the order the records arrive in.
 	Sum = Policy{kind: kindSum}
 	// Count replaces the value by the number of records of the key, in
 	// decimal; the values themselves are ignored.
@@ -107,10 +110,11 @@ func (p Policy) load(r *record) error {
 		if !ok {
 			return &RecordError{Seq: r.seq, Key: bytes.Clone(r.key), Reason: "value " + quote(r.val) + " is not a decimal int64"}
 		}
-		r.n = n
+		r.setInt(n)
 	case kindCount:
-		r.n = 1
+		r.setInt(1)
 	}
+	r.last = r.seq
 	return nil
 }
 
@@ -126,7 +130,8 @@ func (p Policy) loadReduced(r *record) error {
 	if !ok || n < 0 {
 		return &RecordError{Seq: r.seq, Key: bytes.Clone(r.key), Reason: "value " + quote(r.val) + " of a reduced sorted input is not a count"}
 	}
-	r.n = n
+	r.setInt(n)
+	r.last = r.seq
 	return nil
 }
 
@@ -170,11 +175,9 @@ func (f *folder) add(r *record) error {
 	case kindReject:
 		return &DuplicateKeyError{Key: bytes.Clone(f.acc.key), First: f.acc.seq, Second: r.seq}
 	case kindSum, kindCount:
-		s, ok := addInt(f.acc.n, r.n)
-		if !ok {
-			return &RecordError{Seq: r.seq, Key: bytes.Clone(f.acc.key), Reason: "sum for key " + quote(f.acc.key) + " overflows int64"}
-		}
-		f.acc.n = s
+		lo, carry := bits.Add64(uint64(f.acc.n), uint64(r.n), 0)
+		f.acc.n, f.acc.hi = int64(lo), f.acc.hi+r.hi+int64(carry)
+		f.acc.last = max(f.acc.last, r.last)
 	case kindConcat:
 		// Only reached with copy: concat runs are not reduced.
 		f.valBuf = append(f.valBuf, f.pol.sep...)
@@ -185,13 +188,17 @@ func (f *folder) add(r *record) error {
 }
 
 // value returns the key's output value: the folded value, or the count or
-// sum in decimal.
-func (f *folder) value() []byte {
+// sum in decimal. A total outside int64 is an error naming the key's last
+// record; partial sums never are (see record.hi).
+func (f *folder) value() ([]byte, error) {
 	if f.pol.numeric() {
+		if f.acc.hi != f.acc.n>>63 {
+			return nil, &RecordError{Seq: f.acc.last, Key: bytes.Clone(f.acc.key), Reason: "sum for key " + quote(f.acc.key) + " overflows int64"}
+		}
 		f.numBuf = strconv.AppendInt(f.numBuf[:0], f.acc.n, 10)
-		return f.numBuf
+		return f.numBuf, nil
 	}
-	return f.acc.val
+	return f.acc.val, nil
 }
 
 // parseInt parses [+-]?[0-9]+ as an int64 without allocating.
@@ -234,13 +241,4 @@ func parseInt(b []byte) (int64, bool) {
 		return 0, false
 	}
 	return int64(u), true
-}
-
-// addInt adds with overflow detection.
-func addInt(a, b int64) (int64, bool) {
-	s := a + b
-	if (a >= 0) == (b >= 0) && (s >= 0) != (a >= 0) {
-		return 0, false
-	}
-	return s, true
 }

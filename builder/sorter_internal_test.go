@@ -492,3 +492,64 @@ func TestSorter_Into(t *testing.T) {
 	}
 	sameMap(t, readAll(t, path), map[string]string{"a": "own", "m": "1", "n": "2"})
 }
+
+// Ensure Sum succeeds or fails on a key's total alone, whatever order its
+// records arrive in and however they are split across runs: partial sums
+// that leave int64 on the way (MaxInt64 then +1 then -1) used to fail in
+// one order and pass in another, so a distributed build, whose shuffle
+// order varies, could fail at random.
+func TestSorter_SumOrderIndependent(t *testing.T) {
+	const maxI, minI = "9223372036854775807", "-9223372036854775808"
+	cases := []struct {
+		vals []string
+		want string // "" if the total overflows
+	}{
+		{[]string{maxI, "1", "-1"}, maxI},
+		{[]string{minI, "-1", "1"}, minI},
+		{[]string{maxI, maxI, minI, minI, "5"}, "3"},
+		{[]string{maxI, maxI, maxI, minI, minI, minI, "-7"}, "-10"},
+		{[]string{maxI, "1"}, ""},
+		{[]string{minI, "-1", "0"}, ""},
+		{[]string{maxI, maxI, minI, "2"}, ""},
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for ci, c := range cases {
+		for range 6 {
+			vals := slices.Clone(c.vals)
+			r.Shuffle(len(vals), func(i, j int) { vals[i], vals[j] = vals[j], vals[i] })
+			var recs []string
+			for i, v := range vals {
+				recs = append(recs, "k="+v, fmt.Sprintf("filler%03d=%d", i, i))
+			}
+			for _, mode := range []string{"memory", "spill", "sorted"} {
+				dir := t.TempDir()
+				o := &SortOptions{Duplicates: Sum, TempDir: dir, Sorted: mode == "sorted"}
+				if mode == "spill" {
+					o = tinySortOptions(dir)
+					o.Duplicates = Sum
+				}
+				in := slices.Clone(recs)
+				if mode == "sorted" {
+					slices.SortStableFunc(in, func(a, b string) int {
+						return strings.Compare(strings.SplitN(a, "=", 2)[0], strings.SplitN(b, "=", 2)[0])
+					})
+				}
+				path := filepath.Join(dir, "d")
+				err := buildRecords(t, path, o, in)
+				if c.want == "" {
+					var re *RecordError
+					if !errors.As(err, &re) || !strings.Contains(err.Error(), `sum for key "k" overflows int64`) {
+						t.Fatalf("case %d %v %s: got %v, want an overflow", ci, vals, mode, err)
+					}
+					continue
+				}
+				if err != nil {
+					t.Fatalf("case %d %v %s: %v", ci, vals, mode, err)
+				}
+				if got := readAll(t, path)["k"]; got != c.want {
+					t.Fatalf("case %d %v %s: k = %s, want %s", ci, vals, mode, got, c.want)
+				}
+			}
+		}
+	}
+}

@@ -135,7 +135,11 @@ func (m *merger) run(ctx context.Context, srcs []source, pw partitionWriter) err
 				return err
 			}
 		}
-		if err := pw.Add(m.f.acc.key, m.f.value()); err != nil {
+		v, err := m.f.value()
+		if err != nil {
+			return err
+		}
+		if err := pw.Add(m.f.acc.key, v); err != nil {
 			return err
 		}
 	}

@@ -120,7 +120,11 @@ func (sg *segmenter) add(seq uint64, key, val []byte) error {
 // emit appends the folded current key to the segment, shipping the segment
 // when it is full.
 func (sg *segmenter) emit() error {
-	k, v, seq := sg.f.acc.key, sg.f.value(), sg.f.acc.seq
+	v, err := sg.f.value()
+	if err != nil {
+		return err
+	}
+	k, seq := sg.f.acc.key, sg.f.acc.seq
 	if sg.seg != nil && sg.seg.add(k, v, seq) {
 		return nil
 	}
@@ -129,7 +133,6 @@ func (sg *segmenter) emit() error {
 			return err
 		}
 	}
-	var err error
 	if sg.seg, err = sg.getSeg(); err != nil {
 		return err
 	}

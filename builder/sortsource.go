@@ -4,15 +4,27 @@ import "bytes"
 
 // record is one (key, value) pair flowing from the runs into the merge. A
 // "reduced" record stands for every occurrence of its key in one run:
-// numeric policies carry the count or partial sum in n; first/last/error
+// numeric policies carry the count or partial sum in hi:n; first/last/error
 // carry the chosen value and its sequence number; concat records are never
 // reduced.
 type record struct {
 	key []byte
 	val []byte
+	// n and hi are a 128-bit two's complement count or partial sum,
+	// hi*2^64 + uint64(n): partial sums never overflow, so whether a sum
+	// fits int64 depends on the key's total only, not on the order its
+	// records are folded in (which varies with input order, memory and,
+	// in a distributed build, with the engine's shuffle).
 	n   int64
+	hi  int64
 	seq uint64
+	// last is the greatest seq folded into a numeric record: an overflow
+	// names it (the key's last record in input order).
+	last uint64
 }
+
+// setInt sets the record's number to v.
+func (r *record) setInt(v int64) { r.n, r.hi = v, v>>63 }
 
 // source yields records in (key, seq) order. The record is valid until the
 // next call.

@@ -6,7 +6,8 @@ package builder
 //	          uvarint suffixLen
 //	          suffix           // key[shared:]
 //	          uvarint seq      // input position of the chosen/first occurrence
-//	          payload          // numeric policies: varint n; others: uvarint vlen, value
+//	          payload          // numeric policies: varint n, varint hi-(n>>63),
+//	                           //   uvarint last-seq; others: uvarint vlen, value
 //
 // Records are in (key, seq) order, reduced per key except under concat. The
 // sparse index (kept in memory, not in the file) holds the key and offset of
@@ -93,6 +94,8 @@ func (sw *spillWriter) write(path string, src source) (rf *runFile, err error) {
 		b = binary.AppendUvarint(sw.scratch[:0], rec.seq)
 		if sw.numeric {
 			b = binary.AppendVarint(b, rec.n)
+			b = binary.AppendVarint(b, rec.hi-rec.n>>63) // 0 unless beyond int64
+			b = binary.AppendUvarint(b, rec.last-rec.seq)
 			n3, _ := sw.bw.Write(b)
 			off += int64(n1 + n2 + n3)
 		} else {
@@ -239,6 +242,16 @@ func (s *spillSource) next() (*record, error) {
 			if s.rec.n, err = binary.ReadVarint(s.br); err != nil {
 				return nil, s.corrupt(err)
 			}
+			hi, err := binary.ReadVarint(s.br)
+			if err != nil {
+				return nil, s.corrupt(err)
+			}
+			s.rec.hi = hi + s.rec.n>>63
+			last, err := binary.ReadUvarint(s.br)
+			if err != nil {
+				return nil, s.corrupt(err)
+			}
+			s.rec.last = s.rec.seq + last
 		} else {
 			vl, err := binary.ReadUvarint(s.br)
 			if err != nil {

@@ -74,8 +74,9 @@ DUPLICATE KEYS (--duplicates)
    first    the first occurrence wins
    error    fail, naming the key and two FILE:LINE places where it occurs
    sum      add the values: each must be a decimal integer that fits int64
-            (optional sign, digits only); a value that is not, or a sum that
-            overflows int64, is an error naming FILE:LINE
+            (optional sign, digits only); a value that is not, or a key whose
+            total does not fit int64, is an error naming FILE:LINE (running
+            totals may leave int64: the order of the lines never matters)
    count    the value becomes the number of occurrences (input values are
             ignored)
    concat   join the values, in input order, with --separator (default ",";
