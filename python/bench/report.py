@@ -18,16 +18,21 @@ def main():
         print(f"\n**{r['keys']:,} keys** ({r['dict']}, {r['dict_size_mib']:.0f} MiB; "
               f"{r['lookups']:,} lookup keys; {r['date']}; load average "
               f"{r['loadavg_start'][0]:.1f} at start, {r['loadavg_end'][0]:.1f} at end)\n")
-        print("| one process, warm | lookups/s |")
-        print("|---|---:|")
-        for name, v in r["one_process"].items():
-            print(f"| {name} | {k(v)} |")
-        print()
+        cpu = r.get("one_process_cpu", {})
+        if r["one_process"]:
+            print("| one process, warm | lookups/s (wall clock) | per CPU second |")
+            print("|---|---:|---:|")
+            for name, v in r["one_process"].items():
+                c = cpu.get(name)
+                print(f"| {name} | {k(v)} | {k(c) if c else '-'} |")
+            print()
         print(f"| {r['workers']} worker processes (fork, opened once in the parent) | lookups/s, all workers "
-              "| sum of PSS | of which the data files |")
-        print("|---|---:|---:|---:|")
+              "| first pass (page tables cold) | sum of PSS | of which the data files |")
+        print("|---|---:|---:|---:|---:|")
         for name, v in r["workers_32"].items():
-            print(f"| {name} | {k(v['lookups_per_s'])} | {v['pss_total_mib']:,.0f} MiB | {v['pss_data_mib']:,.0f} MiB |")
+            first = k(v["first_pass_per_s"]) if "first_pass_per_s" in v else "-"
+            print(f"| {name} | {k(v['lookups_per_s'])} | {first} | {v['pss_total_mib']:,.0f} MiB "
+                  f"| {v['pss_data_mib']:,.0f} MiB |")
         extra = []
         if "python_dict" in r:
             p = r["python_dict"]

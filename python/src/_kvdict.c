@@ -218,8 +218,20 @@ static Py_ssize_t Reader_length(Reader *r)
 }
 
 /* get_many(keys, default=None): a list of values, default where a key is
- * absent. The walks run without the GIL; the keys are held (new
- * references) so another thread cannot free them meanwhile. */
+ * absent. The keys go in chunks of GM_CHUNK: with the GIL, each key is
+ * held (a new reference, so another thread cannot free it) and its
+ * partition found; without it, the chunk is looked up by kvd_get_batch
+ * (groups of KVD_BATCH keys whose memory loads overlap); with it again, the
+ * chunk's values become bytes objects while their records are still in
+ * the cache. The reader stays busy for the whole call, so close() from
+ * another thread fails instead of unmapping under it. */
+#define GM_CHUNK 256
+
+typedef struct {
+	uint8_t *b;
+	size_t len, cap;
+} arena;
+
 static PyObject *Reader_get_many(Reader *r, PyObject *const *args, Py_ssize_t nargs)
 {
 	if (nargs < 1 || nargs > 2) {
@@ -233,118 +245,139 @@ static PyObject *Reader_get_many(Reader *r, PyObject *const *args, Py_ssize_t na
 	if (!seq)
 		return NULL;
 	Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-	PyObject *result = NULL;
-	uint8_t **copies = NULL; /* compressed values, copied out of the decode buffers */
-	PyObject **held = PyMem_Calloc(n ? n : 1, sizeof(PyObject *));
-	const uint8_t **kp = PyMem_Malloc((n ? n : 1) * sizeof(*kp));
-	size_t *kn = PyMem_Malloc((n ? n : 1) * sizeof(*kn));
-	const uint8_t **vp = PyMem_Malloc((n ? n : 1) * sizeof(*vp));
-	uint64_t *vn = PyMem_Malloc((n ? n : 1) * sizeof(*vn));
-	if (!held || !kp || !kn || !vp || !vn) {
-		PyErr_NoMemory();
-		goto done;
+	PyObject *result = PyList_New(n);
+	if (!result) {
+		Py_DECREF(seq);
+		return NULL;
 	}
-	for (Py_ssize_t i = 0; i < n; i++) {
-		PyObject *key = PySequence_Fast_GET_ITEM(seq, i);
-		if (PyBytes_Check(key)) {
-			Py_INCREF(key);
-		} else if (PyUnicode_Check(key)) {
-			Py_INCREF(key);
-		} else {
-			/* a buffer (bytearray, memoryview): copy it, the copy cannot change */
-			keyref k;
-			if (key_get(key, &k) < 0)
-				goto done;
-			key = PyBytes_FromStringAndSize((const char *)k.p, k.n);
-			key_release(&k);
-			if (!key)
-				goto done;
-		}
-		held[i] = key;
-		if (PyBytes_Check(key)) {
-			kp[i] = (const uint8_t *)PyBytes_AS_STRING(key);
-			kn[i] = (size_t)PyBytes_GET_SIZE(key);
-		} else {
-			Py_ssize_t len;
-			kp[i] = (const uint8_t *)PyUnicode_AsUTF8AndSize(key, &len);
-			if (!kp[i])
-				goto done;
-			kn[i] = (size_t)len;
-		}
-	}
-	Py_ssize_t bad = -1, bad_pi = 0;
-	int bad_log = 0, bad_rc = 0;
-	/* compressed values are decoded into buffers of this call, and copied
-	 * out before the next lookup can reuse them */
+	kvd_req q[GM_CHUNK];
+	PyObject *held[GM_CHUNK];
+	Py_ssize_t part[GM_CHUNK];
+	int zreq[GM_CHUNK]; /* requests on compressed partitions, answered one by one */
+	uint64_t zoff[GM_CHUNK];
+	arena ar = {NULL, 0, 0};
 	kvd_zctx z;
 	memset(&z, 0, sizeof z);
 	r->busy++;
-	Py_BEGIN_ALLOW_THREADS
-	for (Py_ssize_t i = 0; i < n; i++) {
-		Py_ssize_t pi;
-		int in_log;
-		int rc = lookup(r, &z, kp[i], kn[i], &vp[i], &vn[i], &pi, &in_log);
-		if (rc == KVD_MISSING) {
-			vp[i] = NULL;
-		} else if (rc < 0) {
-			bad = i;
-			bad_pi = pi;
-			bad_log = in_log;
-			bad_rc = rc;
-			break;
-		} else if (r->parts[pi].core.zcodec) {
-			if (!copies && !(copies = calloc((size_t)n, sizeof *copies))) {
-				bad = i, bad_pi = pi, bad_rc = -4;
-				break;
-			}
-			if (!(copies[i] = malloc(vn[i] ? (size_t)vn[i] : 1))) {
-				bad = i, bad_pi = pi, bad_rc = -4;
-				break;
-			}
-			memcpy(copies[i], vp[i], (size_t)vn[i]);
-			vp[i] = copies[i];
+	for (Py_ssize_t base = 0; base < n; base += GM_CHUNK) {
+		int m = (int)(n - base < GM_CHUNK ? n - base : GM_CHUNK), nz = 0, held_n = 0, bad = -1;
+		if (PySequence_Fast_GET_SIZE(seq) != n) {
+			PyErr_SetString(PyExc_RuntimeError, "kvdict: the list of keys changed size during get_many");
+			goto fail;
 		}
+		for (int j = 0; j < m; j++) {
+			PyObject *key = PySequence_Fast_GET_ITEM(seq, base + j);
+			kvd_req *qr = &q[j];
+			if (PyBytes_Check(key)) {
+				Py_INCREF(key);
+				qr->key = (const uint8_t *)PyBytes_AS_STRING(key);
+				qr->klen = (size_t)PyBytes_GET_SIZE(key);
+			} else if (PyUnicode_Check(key)) {
+				Py_ssize_t len;
+				qr->key = (const uint8_t *)PyUnicode_AsUTF8AndSize(key, &len);
+				if (!qr->key)
+					goto fail_held;
+				Py_INCREF(key); /* the UTF-8 form lives as long as the str */
+				qr->klen = (size_t)len;
+			} else {
+				/* a buffer (bytearray, memoryview): copy it, the copy cannot change */
+				keyref k;
+				if (key_get(key, &k) < 0)
+					goto fail_held;
+				key = PyBytes_FromStringAndSize((const char *)k.p, k.n);
+				key_release(&k);
+				if (!key)
+					goto fail_held;
+				qr->key = (const uint8_t *)PyBytes_AS_STRING(key);
+				qr->klen = (size_t)PyBytes_GET_SIZE(key);
+			}
+			held[held_n++] = key;
+			Py_ssize_t pi = find_part(r, qr->key, qr->klen);
+			part[j] = pi;
+			qr->p = pi >= 0 ? &r->parts[pi].core : NULL;
+			if (qr->p && qr->p->zcodec) {
+				zreq[nz++] = j;
+				qr->p = NULL; /* not for kvd_get_batch */
+			}
+		}
+		Py_BEGIN_ALLOW_THREADS
+		for (int j = 0; j < m; j += KVD_BATCH)
+			kvd_get_batch(q + j, m - j < KVD_BATCH ? m - j : KVD_BATCH);
+		for (int t = 0; t < nz; t++) {
+			kvd_req *qr = &q[zreq[t]];
+			qr->rc = kvd_get(&r->parts[part[zreq[t]]].core, &z, qr->key, qr->klen, &qr->val, &qr->vlen,
+			                 &qr->in_log);
+			if (qr->rc != KVD_FOUND)
+				continue;
+			/* copy the value out of the decode buffer the next lookup reuses */
+			if (ar.len + qr->vlen > ar.cap) {
+				size_t c = ar.cap ? ar.cap : 4096;
+				while (c < ar.len + qr->vlen)
+					c *= 2;
+				uint8_t *nb = realloc(ar.b, c);
+				if (!nb) {
+					qr->rc = -4;
+					continue;
+				}
+				ar.b = nb;
+				ar.cap = c;
+			}
+			memcpy(ar.b + ar.len, qr->val, (size_t)qr->vlen);
+			zoff[zreq[t]] = ar.len;
+			ar.len += (size_t)qr->vlen;
+		}
+		Py_END_ALLOW_THREADS
+		for (int j = 0; j < m; j++) {
+			if (q[j].rc < 0) {
+				bad = j;
+				break;
+			}
+		}
+		if (bad >= 0) {
+			lookup_error(r, part[bad], q[bad].in_log, q[bad].rc);
+			goto fail_held;
+		}
+		int zi = 0;
+		for (int j = 0; j < m; j++) {
+			PyObject *v;
+			if (q[j].rc == KVD_FOUND) {
+				const uint8_t *vp = q[j].val;
+				if (zi < nz && zreq[zi] == j) {
+					vp = ar.b + zoff[j];
+					zi++;
+				}
+				v = PyBytes_FromStringAndSize((const char *)vp, (Py_ssize_t)q[j].vlen);
+				if (!v)
+					goto fail_held;
+			} else {
+				if (zi < nz && zreq[zi] == j)
+					zi++;
+				v = dflt;
+				Py_INCREF(v);
+			}
+			PyList_SET_ITEM(result, base + j, v);
+		}
+		ar.len = 0;
+		for (int j = 0; j < held_n; j++)
+			Py_DECREF(held[j]);
+		continue;
+	fail_held:
+		for (int j = 0; j < held_n; j++)
+			Py_DECREF(held[j]);
+		goto fail;
 	}
-	kvd_zctx_free(&z);
-	Py_END_ALLOW_THREADS
 	r->busy--;
-	if (bad >= 0) {
-		lookup_error(r, bad_pi, bad_log, bad_rc);
-		goto done;
-	}
-	result = PyList_New(n);
-	if (!result)
-		goto done;
-	for (Py_ssize_t i = 0; i < n; i++) {
-		PyObject *v;
-		if (vp[i]) {
-			v = PyBytes_FromStringAndSize((const char *)vp[i], (Py_ssize_t)vn[i]);
-			if (!v) {
-				Py_CLEAR(result);
-				goto done;
-			}
-		} else {
-			v = dflt;
-			Py_INCREF(v);
-		}
-		PyList_SET_ITEM(result, i, v);
-	}
-done:
-	if (copies) {
-		for (Py_ssize_t i = 0; i < n; i++)
-			free(copies[i]);
-		free(copies);
-	}
-	if (held)
-		for (Py_ssize_t i = 0; i < n; i++)
-			Py_XDECREF(held[i]);
-	PyMem_Free(held);
-	PyMem_Free(kp);
-	PyMem_Free(kn);
-	PyMem_Free(vp);
-	PyMem_Free(vn);
+	kvd_zctx_free(&z);
+	free(ar.b);
 	Py_DECREF(seq);
 	return result;
+fail:
+	r->busy--;
+	kvd_zctx_free(&z);
+	free(ar.b);
+	Py_DECREF(seq);
+	Py_DECREF(result);
+	return NULL;
 }
 
 /* ---- life cycle */
@@ -753,8 +786,28 @@ static PyObject *mod_crc32c(PyObject *self, PyObject *args)
 	return PyLong_FromUnsignedLong(c);
 }
 
+/* _hix_hash(key, seed): the hash index's XXH3-64 of key (for tests that
+ * craft fingerprint collisions). */
+static PyObject *mod_hix_hash(PyObject *self, PyObject *args)
+{
+	Py_buffer b;
+	unsigned long long seed;
+	if (!PyArg_ParseTuple(args, "y*K", &b, &seed))
+		return NULL;
+#if KVD_HAVE_XXH3
+	uint64_t h = XXH3_64bits_withSeed(b.buf, (size_t)b.len, seed);
+	PyBuffer_Release(&b);
+	return PyLong_FromUnsignedLongLong(h);
+#else
+	PyBuffer_Release(&b);
+	PyErr_SetString(PyExc_NotImplementedError, "kvdict: built without xxhash.h");
+	return NULL;
+#endif
+}
+
 static PyMethodDef module_methods[] = {
 	{"crc32c", mod_crc32c, METH_VARARGS, "crc32c(data, crc=0): CRC-32C (Castagnoli) of data, continuing crc."},
+	{"_hix_hash", mod_hix_hash, METH_VARARGS, "_hix_hash(key, seed): XXH3-64 of key with seed (tests)."},
 	{NULL},
 };
 

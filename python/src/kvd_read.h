@@ -101,6 +101,7 @@
 /* Results. Lookups return KVD_FOUND or KVD_MISSING; anything negative is an
  * error. */
 enum {
+	KVD_MORE = 2, /* kvd_fst_step only: the walk goes on */
 	KVD_FOUND = 1,
 	KVD_MISSING = 0,
 	KVD_CORRUPT = -1, /* damaged file: kvdict.CorruptError */
@@ -110,6 +111,13 @@ enum {
 
 static inline uint64_t kvd_le(const uint8_t *p, unsigned n)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (n == 8) { /* hash index slots, trailers: one load */
+		uint64_t x;
+		memcpy(&x, p, 8);
+		return x;
+	}
+#endif
 	uint64_t v = 0;
 	for (unsigned i = 0; i < n; i++)
 		v |= (uint64_t)p[i] << (8 * i);
@@ -492,45 +500,75 @@ static inline int kvd_trans(const kvd_part *p, const kvd_state *s, uint32_t i, u
 	return 0;
 }
 
+/* A key's walk through the FST, advanced one state at a time by
+ * kvd_fst_step: kvd_fst_get runs one walk to its end, kvd_get_batch
+ * interleaves several so that their cache misses overlap. */
+typedef struct {
+	uint64_t addr; /* the next state to read */
+	uint64_t sum;  /* outputs so far */
+	size_t i;      /* key bytes consumed */
+} kvd_walk;
+
+static inline void kvd_walk_start(const kvd_part *p, kvd_walk *w)
+{
+	w->addr = p->root;
+	w->sum = 0;
+	w->i = 0;
+}
+
+/* kvd_fst_step reads the state at w->addr and follows key[w->i]: KVD_MORE
+ * when it moved on (w->addr is the next state to read), or, at the end of
+ * the walk, KVD_FOUND with the record offset in *off, KVD_MISSING or
+ * KVD_CORRUPT. klen must be at most KVD_MAX_KEY_LEN. */
+static inline int kvd_fst_step(const kvd_part *p, kvd_walk *w, const uint8_t *key, size_t klen, uint64_t *off)
+{
+	kvd_state s;
+	if (w->i == klen) {
+		if (kvd_state_at(p, w->addr, &s) < 0)
+			return KVD_CORRUPT;
+		if (!s.final)
+			return KVD_MISSING;
+		*off = w->sum + s.final_out;
+		return KVD_FOUND;
+	}
+	if (w->addr == 0)
+		return KVD_MISSING;
+	if (kvd_state_at(p, w->addr, &s) < 0)
+		return KVD_CORRUPT;
+	uint8_t c = key[w->i++];
+	if (s.single) {
+		if (s.s_in != c)
+			return KVD_MISSING;
+		w->sum += s.s_out;
+		w->addr = s.s_target;
+		return KVD_MORE;
+	}
+	const uint8_t *ins = p->body + s.in_lo;
+	const uint8_t *hit = memchr(ins, c, s.n);
+	if (!hit)
+		return KVD_MISSING;
+	uint32_t pos = (uint32_t)(hit - ins);
+	uint64_t delta = kvd_le(p->body + s.dest_lo + (uint64_t)pos * s.ts, s.ts);
+	if (s.os)
+		w->sum += kvd_le(p->body + s.out_lo + (uint64_t)pos * s.os, s.os);
+	if (delta > s.bottom)
+		return KVD_CORRUPT;
+	w->addr = delta ? s.bottom - delta : 0;
+	return KVD_MORE;
+}
+
 /* kvd_fst_get looks key up in the partition's FST. On KVD_FOUND, *off is
  * the sum of outputs: the record's offset in the value log. */
 static int kvd_fst_get(const kvd_part *p, const uint8_t *key, size_t klen, uint64_t *off)
 {
-	kvd_state s;
-	uint64_t addr = p->root, sum = 0;
 	if (klen > KVD_MAX_KEY_LEN)
 		return KVD_MISSING;
-	for (size_t i = 0; i < klen; i++) {
-		if (addr == 0)
-			return KVD_MISSING;
-		if (kvd_state_at(p, addr, &s) < 0)
-			return KVD_CORRUPT;
-		uint8_t c = key[i];
-		if (s.single) {
-			if (s.s_in != c)
-				return KVD_MISSING;
-			sum += s.s_out;
-			addr = s.s_target;
-			continue;
-		}
-		const uint8_t *ins = p->body + s.in_lo;
-		const uint8_t *hit = memchr(ins, c, s.n);
-		if (!hit)
-			return KVD_MISSING;
-		uint32_t pos = (uint32_t)(hit - ins);
-		uint64_t delta = kvd_le(p->body + s.dest_lo + (uint64_t)pos * s.ts, s.ts);
-		if (s.os)
-			sum += kvd_le(p->body + s.out_lo + (uint64_t)pos * s.os, s.os);
-		if (delta > s.bottom)
-			return KVD_CORRUPT;
-		addr = delta ? s.bottom - delta : 0;
-	}
-	if (kvd_state_at(p, addr, &s) < 0)
-		return KVD_CORRUPT;
-	if (!s.final)
-		return KVD_MISSING;
-	*off = sum + s.final_out;
-	return KVD_FOUND;
+	kvd_walk w;
+	kvd_walk_start(p, &w);
+	int rc;
+	while ((rc = kvd_fst_step(p, &w, key, klen, off)) == KVD_MORE)
+		;
+	return rc;
 }
 
 /* kvd_record decodes the record at absolute offset off of the value log:
@@ -848,33 +886,76 @@ static inline int kvd_value(const kvd_part *p, kvd_zctx *z, uint64_t off, const 
 	return KVD_FOUND;
 }
 
-/* kvd_hix_get looks key up through the hash index: KVD_FOUND with its
+/* The probe of the hash index, in steps that kvd_get_batch interleaves:
+ * kvd_hix_hash, kvd_hix_home (the first slot to read), then kvd_hix_next
+ * for each candidate, whose record kvd_value confirms or rejects. */
+static inline uint64_t kvd_hix_hash(const kvd_part *p, const uint8_t *key, size_t klen)
+{
+#if KVD_HAVE_XXH3
+	return XXH3_64bits_withSeed(key, klen, p->hix_seed);
+#else
+	return 0;
+#endif
+}
+
+static inline uint64_t kvd_hix_home(const kvd_part *p, uint64_t h)
+{
+	return (uint64_t)(((unsigned __int128)h * p->hix_m) >> 64);
+}
+
+/* kvd_hix_next finds the next candidate for hash h at or after slot *i
+ * (home at first): 1 with the slot in *i and its record address in *addr,
+ * or 0 when the probe sequence ends (the key is absent). */
+static inline int kvd_hix_next(const kvd_part *p, uint64_t h, uint64_t home, uint64_t *i, uint64_t *addr)
+{
+	uint64_t limit = p->hix_l;
+	if (p->hix_maxdisp < 255 && home + p->hix_maxdisp + 1 < limit)
+		limit = home + p->hix_maxdisp + 1;
+	for (uint64_t j = *i; j < limit; j++) {
+		uint64_t e = kvd_le(p->hix + j * 8, 8);
+		if (e == 0)
+			return 0;
+		uint64_t disp = (e >> 16) & 0xff;
+		if (disp < 255 && j - disp > home)
+			return 0;
+		if ((e & 0xffff) != (h & 0xffff))
+			continue;
+		*i = j;
+		*addr = e >> 24;
+		return 1;
+	}
+	return 0;
+}
+
+/* kvd_hix_probe tries the candidates from slot i on: KVD_FOUND with the
  * value, KVD_MISSING, or KVD_CORRUPT when a candidate's record is damaged.
  * A damaged table can only produce wrong candidates, which the key
- * comparison rejects: an absent key never returns a value. */
+ * comparison in kvd_value rejects: an absent key never returns a value. */
+static inline int kvd_hix_probe(const kvd_part *p, kvd_zctx *z, const uint8_t *key, size_t klen, uint64_t h,
+                                uint64_t home, uint64_t i, const uint8_t **val, uint64_t *vlen)
+{
+	uint64_t addr;
+	while (kvd_hix_next(p, h, home, &i, &addr)) {
+		/* a URL-sized record spans two cache lines, and the second is only
+		 * addressed once the first is decoded: fetch the end of the stored
+		 * key (its offset follows from klen) together with the first */
+		if (!p->zcodec && addr + klen + 2 < p->vlog_end)
+			__builtin_prefetch(p->vlog + addr + klen + 2);
+		int rc = kvd_value(p, z, addr, key, klen, 1, val, vlen);
+		if (rc != KVD_MISSING)
+			return rc;
+		i++;
+	}
+	return KVD_MISSING;
+}
+
+/* kvd_hix_get looks key up through the hash index. */
 static int kvd_hix_get(const kvd_part *p, kvd_zctx *z, const uint8_t *key, size_t klen, const uint8_t **val,
                        uint64_t *vlen)
 {
 #if KVD_HAVE_XXH3
-	uint64_t h = XXH3_64bits_withSeed(key, klen, p->hix_seed);
-	uint64_t home = (uint64_t)(((unsigned __int128)h * p->hix_m) >> 64);
-	uint64_t limit = p->hix_l;
-	if (p->hix_maxdisp < 255 && home + p->hix_maxdisp + 1 < limit)
-		limit = home + p->hix_maxdisp + 1;
-	for (uint64_t i = home; i < limit; i++) {
-		uint64_t e = kvd_le(p->hix + i * 8, 8);
-		if (e == 0)
-			break;
-		uint64_t disp = (e >> 16) & 0xff;
-		if (disp < 255 && i - disp > home)
-			break;
-		if ((e & 0xffff) != (h & 0xffff))
-			continue;
-		int rc = kvd_value(p, z, e >> 24, key, klen, 1, val, vlen);
-		if (rc != KVD_MISSING)
-			return rc;
-	}
-	return KVD_MISSING;
+	uint64_t h = kvd_hix_hash(p, key, klen), home = kvd_hix_home(p, h);
+	return kvd_hix_probe(p, z, key, klen, h, home, home, val, vlen);
 #else
 	return KVD_CORRUPT;
 #endif
@@ -898,6 +979,138 @@ static inline int kvd_get(const kvd_part *p, kvd_zctx *z, const uint8_t *key, si
 		return rc;
 	*in_log = 1;
 	return kvd_value(p, z, off, key, klen, 0, val, vlen);
+}
+
+/* ---- batched lookups (get_many)
+ *
+ * A lookup in a large dictionary waits on a few cache misses in a row (an
+ * index slot, then a record; or one FST state per key byte), each
+ * depending on the one before. kvd_get_batch looks up to KVD_BATCH keys
+ * at once in stages, and at each stage issues the loads of every key
+ * before using any (group prefetching): the misses of different keys
+ * overlap instead of queueing. The answers are those of kvd_get.
+ *
+ * Requests on a compressed partition (zcodec) are not answered here: their
+ * values live in decode buffers that the next lookup reuses, so the caller
+ * looks them up one by one with kvd_get and copies each value out. */
+
+#define KVD_BATCH 16
+
+enum { KVD_ST_DONE, KVD_ST_FST, KVD_ST_HIX, KVD_ST_REC };
+
+typedef struct {
+	const kvd_part *p;   /* in: the partition that may hold key, or NULL */
+	const uint8_t *key;  /* in */
+	size_t klen;         /* in */
+	const uint8_t *val;  /* out, with rc == KVD_FOUND */
+	uint64_t vlen;       /* out */
+	int rc;              /* out: KVD_FOUND, KVD_MISSING or an error */
+	int in_log;          /* out: as kvd_get's (where an error is) */
+	/* private */
+	int stage;
+	uint64_t h, home, slot, addr;
+	kvd_walk w;
+} kvd_req;
+
+static inline void kvd_prefetch_state(const kvd_part *p, uint64_t addr)
+{
+	/* a state is read downwards from its address: its line and the one below */
+	if (addr >= 64 && addr < p->body_len) {
+		__builtin_prefetch(p->body + addr);
+		__builtin_prefetch(p->body + addr - 63);
+	}
+}
+
+static inline void kvd_prefetch_record(const kvd_part *p, uint64_t addr, size_t klen)
+{
+	/* its first line, and the one with the end of the stored key (keyed
+	 * records) or the value's first bytes */
+	if (addr < p->vlog_end) {
+		__builtin_prefetch(p->vlog + addr);
+		uint64_t end = addr + (p->keyed ? klen + 2 : 64);
+		if (end < p->vlog_end)
+			__builtin_prefetch(p->vlog + end);
+	}
+}
+
+/* kvd_get_batch answers q[0:n] (n <= KVD_BATCH), none of which is on a
+ * compressed partition. */
+static void kvd_get_batch(kvd_req *q, int n)
+{
+	int fst[KVD_BATCH], nf = 0;
+	/* stage 1: hash and prefetch each key's home slot; start the FST walks */
+	for (int j = 0; j < n; j++) {
+		kvd_req *r = &q[j];
+		r->in_log = 0;
+		r->stage = KVD_ST_DONE;
+		r->rc = KVD_MISSING;
+		if (!r->p || r->klen > KVD_MAX_KEY_LEN)
+			continue;
+		if (r->p->hix) {
+			r->in_log = 2;
+			r->h = kvd_hix_hash(r->p, r->key, r->klen);
+			r->home = kvd_hix_home(r->p, r->h);
+			__builtin_prefetch(r->p->hix + r->home * 8);
+			r->stage = KVD_ST_HIX;
+		} else {
+			kvd_walk_start(r->p, &r->w);
+			r->stage = KVD_ST_FST;
+			fst[nf++] = j;
+		}
+	}
+	/* stage 2: the FST walks, one state of each in turn; a walk that ends
+	 * at a key prefetches its record */
+	while (nf > 0) {
+		for (int f = 0; f < nf;) {
+			kvd_req *r = &q[fst[f]];
+			uint64_t off;
+			int rc = kvd_fst_step(r->p, &r->w, r->key, r->klen, &off);
+			if (rc == KVD_MORE) {
+				kvd_prefetch_state(r->p, r->w.addr);
+				f++;
+				continue;
+			}
+			if (rc == KVD_FOUND) {
+				r->addr = off;
+				r->in_log = 1;
+				r->stage = KVD_ST_REC;
+				kvd_prefetch_record(r->p, off, r->klen);
+			} else {
+				r->rc = rc;
+				r->stage = KVD_ST_DONE;
+			}
+			fst[f] = fst[--nf];
+		}
+	}
+	/* stage 3: read each key's slots (now cached) up to the first
+	 * candidate, and prefetch its record */
+	for (int j = 0; j < n; j++) {
+		kvd_req *r = &q[j];
+		if (r->stage != KVD_ST_HIX)
+			continue;
+		r->slot = r->home;
+		if (kvd_hix_next(r->p, r->h, r->home, &r->slot, &r->addr)) {
+			kvd_prefetch_record(r->p, r->addr, r->klen);
+			r->stage = KVD_ST_REC;
+		} else {
+			r->stage = KVD_ST_DONE;
+		}
+	}
+	/* stage 4: the records: values, and key checks; a rejected index
+	 * candidate (same fingerprint, other key) goes on probing */
+	for (int j = 0; j < n; j++) {
+		kvd_req *r = &q[j];
+		if (r->stage != KVD_ST_REC)
+			continue;
+		r->stage = KVD_ST_DONE;
+		if (r->in_log == 1) {
+			r->rc = kvd_value(r->p, NULL, r->addr, r->key, r->klen, 0, &r->val, &r->vlen);
+			continue;
+		}
+		r->rc = kvd_value(r->p, NULL, r->addr, r->key, r->klen, 1, &r->val, &r->vlen);
+		if (r->rc == KVD_MISSING)
+			r->rc = kvd_hix_probe(r->p, NULL, r->key, r->klen, r->h, r->home, r->slot + 1, &r->val, &r->vlen);
+	}
 }
 
 /* ---- ordered iteration over one partition */
