@@ -16,10 +16,17 @@ What it measures, in one run (each figure the median of --rounds rounds):
    and look up for --seconds; aggregate lookups/s = all lookups / window.
    Each worker then reports its PSS (all of it, and the part in the
    dictionary's files) while every worker is still alive.
+   The workers first make one pass over their keys, timed apart ("first
+   pass"): a forked child starts with no page tables for the inherited
+   mapping, so that pass mostly measures minor faults.
 3. Peers on the same keys: a Python dict loaded from the TSV (one process;
    32 copies would need 32x its memory), dbm.ndbm and sqlite3 (a WITHOUT
    ROWID table), built from `kvlookup dump` (sorted) in --workdir, each
-   opened in every worker for the 32-process figures.
+   opened in every worker for the 32-process figures. Build them first,
+   outside the lock, with the same command plus --prepare.
+
+One-process figures are given per second of wall clock and per second of
+this process's CPU time (on a shared machine, what a core would do).
 """
 
 import argparse
@@ -257,6 +264,13 @@ def main():
     keyfile = os.path.join(a.workdir, "keys.txt")
     with open(keyfile, "wb") as f:
         f.write(b"\n".join(keys))
+    # The lookups use the keys as read back from the file: bytes objects
+    # made one after another, as a batch read from input would be. The
+    # sample above was made in key order and shuffled, so its objects lie
+    # scattered in memory; get_many is measured on it too.
+    scattered = keys
+    with open(keyfile, "rb") as f:
+        keys = f.read().split(b"\n")
     absent = [k + b"\x00" for k in keys]
     print(f"{len(d):,} keys, {size / 2**20:.0f} MiB; {len(keys):,} lookup keys", flush=True)
     peers = a.peers.split(",") if a.peers else []
@@ -281,6 +295,7 @@ def main():
                  ("get_many, 100 a call", batches(d, 100), keys),
                  ("get_many, 1,000 a call", batches(d, 1000), keys),
                  ("get_many, one call", batches(d, len(keys)), keys),
+                 ("get_many, 1,000 a call, key objects scattered in memory", batches(d, 1000), scattered),
                  ("get_many(absent), 1,000 a call", batches(d, 1000), absent)]
         for name, fn, ks in [] if a.only_workers else cases:
             one[f"{label} {name}"] = rate(fn, ks, a.rounds, f"{label} {name}")
