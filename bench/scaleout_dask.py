@@ -1,12 +1,22 @@
 """Benchmark for issue 14: one dictionary built through kvdict.dask on a
-distributed.LocalCluster against a single-machine kvbuild of the same input,
-and kvbuild join of 64 parts.
+distributed.LocalCluster, and through the Beam pipeline (beam/cmd/kvbeam) on
+the in-process Prism runner, against a single-machine kvbuild of the same
+input, and kvbuild join of 64 parts.
 
     flock /work/bench.lock /usr/bin/python3 bench/scaleout_dask.py --lines 2000000 --workers 2 --runs 3
+    # split into short lock holds on one input file made beforehand:
+    python3 bench/scaleout_dask.py --lines 10000000 --make-input /tmp/in10m.tsv
+    flock /work/bench.lock python3 bench/scaleout_dask.py --input /tmp/in10m.tsv --only single,dask --workers 4
+    flock /work/bench.lock python3 bench/scaleout_dask.py --input /tmp/in3m.tsv --only beam --beam /tmp/kvbeam
 
-Needs kvbuild and kvlookup on PATH and python/ importable (PYTHONPATH=python).
+Needs kvbuild and kvlookup on PATH and python/ importable (PYTHONPATH=python);
+--beam names a kvbeam binary (cd beam && go build -o /tmp/kvbeam ./cmd/kvbeam).
 Input: LINES rows "word<TAB>count" over LINES/4 distinct keys (URL-like),
-built with --duplicates sum. Prints one line per measurement.
+built with --duplicates sum. Prints one line per measurement. Bytes
+shuffled: for Dask, what the worker processes sent each other
+(transfer_outgoing_bytes_total; rows a worker keeps do not count); for
+Beam, the encoded rows sent to the range GroupByKey (its shuffled_bytes
+counter; on Prism all of them cross the runner's data plane).
 """
 
 import argparse
@@ -86,6 +96,25 @@ def cpu_of(pids):
     return total
 
 
+def beam_run(exe, inp, out, nparts, work):
+    """kvbeam on Prism: one process (the runner and its loopback workers are
+    goroutines of it), so its peak RSS is the peak of all workers."""
+    c0 = children_cpu()
+    t0 = time.time()
+    p = subprocess.Popen([exe, "--input", inp, "--output", out, "--force", "--parts", str(nparts),
+                          "--duplicates", "sum", "--tmp_dir", work], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE)
+    peaks = Peaks([p.pid])
+    err = p.stderr.read().decode()
+    rc = p.wait()
+    wall = time.time() - t0
+    peak = peaks.done()[0]
+    if rc != 0:
+        raise SystemExit(f"kvbeam failed ({rc}): {err[-2000:]}")
+    summary = [l for l in err.splitlines() if l.startswith("kvbeam: done")]
+    return wall, children_cpu() - c0, peak, (summary[-1] if summary else "")
+
+
 def dask_run(client, inp, out, nparts):
     import dask.bag as db
     import kvdict.dask
@@ -101,6 +130,10 @@ def dask_run(client, inp, out, nparts):
     per_worker = peaks.done()
     cpu = cpu_of(pids) - c0 + sum(os.times()[:4]) - me0
     return wall, cpu, per_worker
+
+
+def sent_bytes(client):
+    return sum(client.run(lambda dask_worker: dask_worker.transfer_outgoing_bytes_total).values())
 
 
 def join64(inp, work):
@@ -143,35 +176,70 @@ def main():
     ap.add_argument("--nparts", type=int, default=8)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--dir", default=None)
+    ap.add_argument("--input", default=None, help="use this input file (made by --make-input) instead of a fresh one")
+    ap.add_argument("--make-input", default=None, metavar="FILE", help="only write the --lines input to FILE")
+    ap.add_argument("--only", default="single,dask,join", help="comma-separated: single, dask, beam, join")
+    ap.add_argument("--beam", default=None, metavar="KVBEAM", help="kvbeam binary, for 'beam'")
     a = ap.parse_args()
+    if a.make_input:
+        make_input(a.make_input, a.lines)
+        print(f"wrote {a.make_input}: {a.lines} lines, {os.path.getsize(a.make_input) / 2**20:.1f} MiB")
+        return 0
+    only = set(a.only.split(","))
     work = tempfile.mkdtemp(prefix="kvdict-scaleout-", dir=a.dir)
     try:
-        inp = os.path.join(work, "in.tsv")
-        make_input(inp, a.lines)
-        print(f"input: {a.lines} lines, {os.path.getsize(inp) / 2**20:.1f} MiB; load {os.getloadavg()}", flush=True)
-        rows = []
-        for _ in range(a.runs):
-            rows.append(single(inp, os.path.join(work, "single.kvd")))
-            print("single kvbuild: wall %.1fs cpu %.1fs peak %.0f MiB" % rows[-1], flush=True)
-        print("single median: wall %.1fs cpu %.1fs" % (statistics.median(r[0] for r in rows),
-                                                       statistics.median(r[1] for r in rows)), flush=True)
-        import distributed
-        with distributed.LocalCluster(n_workers=a.workers, threads_per_worker=1, processes=True,
-                                      dashboard_address=None, silence_logs=40) as cl, distributed.Client(cl) as c:
-            drows = []
+        inp = a.input
+        if inp is None:
+            inp = os.path.join(work, "in.tsv")
+            make_input(inp, a.lines)
+        nlines = sum(1 for _ in open(inp, "rb"))
+        print(f"input: {nlines} lines, {os.path.getsize(inp) / 2**20:.1f} MiB; load {os.getloadavg()}", flush=True)
+        single_kvd = os.path.join(work, "single.kvd")
+        if "single" in only:
+            rows = []
             for _ in range(a.runs):
-                drows.append(dask_run(c, inp, os.path.join(work, "dask.kvd"), a.nparts))
-                w, cpu, per = drows[-1]
-                print(f"dask {a.workers} workers, {a.nparts} parts: wall {w:.1f}s cpu {cpu:.1f}s "
-                      f"peak per worker (+ its kvbuild) {', '.join('%.0f MiB' % p for p in per)}", flush=True)
-            print("dask median: wall %.1fs cpu %.1fs" % (statistics.median(r[0] for r in drows),
-                                                         statistics.median(r[1] for r in drows)), flush=True)
-        same = subprocess.run(f"cmp <(kvlookup dump {work}/single.kvd) <(kvlookup dump {work}/dask.kvd)",
-                              shell=True, executable="/bin/bash").returncode == 0
-        print("dump of dask build == single build:", same, flush=True)
-        n, size, res = join64(inp, work)
-        print(f"join of {n} parts ({size / 2**20:.1f} MiB): " +
-              ", ".join(f"{k} {v:.2f}s" for k, v in res.items()) + " (median of 3)", flush=True)
+                rows.append(single(inp, single_kvd))
+                print("single kvbuild: wall %.1fs cpu %.1fs peak %.0f MiB" % rows[-1], flush=True)
+            print("single median: wall %.1fs cpu %.1fs" % (statistics.median(r[0] for r in rows),
+                                                           statistics.median(r[1] for r in rows)), flush=True)
+        elif only & {"dask", "beam"}:
+            single(inp, single_kvd)  # the reference dump, not timed
+
+        def same_as_single(kvd):
+            return subprocess.run(f"cmp <(kvlookup dump {single_kvd}) <(kvlookup dump {kvd})",
+                                  shell=True, executable="/bin/bash").returncode == 0
+
+        if "dask" in only:
+            import distributed
+            with distributed.LocalCluster(n_workers=a.workers, threads_per_worker=1, processes=True,
+                                          dashboard_address=None, silence_logs=40) as cl, distributed.Client(cl) as c:
+                drows = []
+                for _ in range(a.runs):
+                    s0 = sent_bytes(c)
+                    drows.append(dask_run(c, inp, os.path.join(work, "dask.kvd"), a.nparts))
+                    w, cpu, per = drows[-1]
+                    print(f"dask {a.workers} workers, {a.nparts} parts: wall {w:.1f}s cpu {cpu:.1f}s "
+                          f"peak per worker (+ its kvbuild) {', '.join('%.0f MiB' % p for p in per)}; "
+                          f"sent between workers {(sent_bytes(c) - s0) / 2**20:.0f} MiB", flush=True)
+                print("dask median: wall %.1fs cpu %.1fs" % (statistics.median(r[0] for r in drows),
+                                                             statistics.median(r[1] for r in drows)), flush=True)
+            print("dump of dask build == single build:", same_as_single(os.path.join(work, "dask.kvd")), flush=True)
+        if "beam" in only:
+            if not a.beam:
+                raise SystemExit("--only beam needs --beam KVBEAM")
+            brows = []
+            for _ in range(a.runs):
+                brows.append(beam_run(a.beam, inp, os.path.join(work, "beam.kvd"), a.nparts, work))
+                w, cpu, peak, summ = brows[-1]
+                print(f"beam prism, {a.nparts} parts: wall {w:.1f}s cpu {cpu:.1f}s peak {peak:.0f} MiB; {summ}",
+                      flush=True)
+            print("beam median: wall %.1fs cpu %.1fs" % (statistics.median(r[0] for r in brows),
+                                                         statistics.median(r[1] for r in brows)), flush=True)
+            print("dump of beam build == single build:", same_as_single(os.path.join(work, "beam.kvd")), flush=True)
+        if "join" in only:
+            n, size, res = join64(inp, work)
+            print(f"join of {n} parts ({size / 2**20:.1f} MiB): " +
+                  ", ".join(f"{k} {v:.2f}s" for k, v in res.items()) + " (median of 3)", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
