@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/local"
@@ -251,6 +252,29 @@ func TestBuildMatchesKvbuild(t *testing.T) {
 	}
 }
 
+// failDir is a directory for the output of a pipeline that fails: Prism
+// reports the failure while workers may still finish other ranges' parts
+// in it, so its removal is retried for a while (t.TempDir's would fail).
+func failDir(t *testing.T) string {
+	dir, err := os.MkdirTemp("", "kvbeam-fail-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for i := 0; ; i++ {
+			err := os.RemoveAll(dir)
+			if err == nil || i == 50 {
+				if err != nil {
+					t.Errorf("removing %s: %v", dir, err)
+				}
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+	return dir
+}
+
 func counter(res beam.PipelineResult, name string) int64 {
 	if res == nil {
 		return -1
@@ -272,7 +296,7 @@ func TestBuildDuplicateError(t *testing.T) {
 	a, b := filepath.Join(in, "a.tsv"), filepath.Join(in, "b.tsv")
 	os.WriteFile(a, []byte("x\t1\ndup\t2\n"), 0o644)
 	os.WriteFile(b, []byte("y\t3\nzz\t4\ndup\t5\n"), 0o644)
-	out := filepath.Join(t.TempDir(), "d.kvd")
+	out := filepath.Join(failDir(t), "d.kvd")
 	_, err := run(t, Options{Inputs: []string{filepath.Join(in, "*.tsv")}, Output: out, Parts: 2, Duplicates: "error"})
 	if err == nil {
 		t.Fatal("duplicate key accepted under error")
@@ -292,7 +316,7 @@ func TestBuildDuplicateError(t *testing.T) {
 func TestBuildBadLine(t *testing.T) {
 	in := filepath.Join(t.TempDir(), "bad.tsv")
 	os.WriteFile(in, []byte("good\tv\nno tab here\nlast\tv\n"), 0o644)
-	out := filepath.Join(t.TempDir(), "d.kvd")
+	out := filepath.Join(failDir(t), "d.kvd")
 	_, err := run(t, Options{Inputs: []string{in}, Output: out, Parts: 2})
 	if err == nil || !strings.Contains(err.Error(), in+": the line at byte offset 7: no TAB between key and value") {
 		t.Fatalf("want the file, offset and reason, got %v", err)
@@ -345,7 +369,7 @@ func TestBuildEmpty(t *testing.T) {
 // TestBuildNoMatch: a glob that matches nothing is an error, not an empty
 // dictionary.
 func TestBuildNoMatch(t *testing.T) {
-	out := filepath.Join(t.TempDir(), "d.kvd")
+	out := filepath.Join(failDir(t), "d.kvd")
 	_, err := run(t, Options{Inputs: []string{filepath.Join(t.TempDir(), "*.tsv")}, Output: out})
 	if err == nil || !strings.Contains(err.Error(), "matches no file") {
 		t.Fatalf("want 'matches no file', got %v", err)
