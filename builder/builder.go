@@ -63,11 +63,13 @@ type Options struct {
 	// dictionary's temporary directory; its MemoryBytes bounds each
 	// partition's index build (0 = hashindex.DefaultMemoryBytes).
 	HashIndex *hashindex.WriterOptions
-	// Compression, when non-nil, compresses every value log (manifest
-	// feature "zstd-records", value log codec 1): keyed records in zstd
-	// groups, with Compression.Dict (zrec.Trainer) as the dictionary.
-	// Implies KeyedRecords. Not yet combinable with HashIndex (the index
-	// must address groups: address shift 4).
+	// Compression, when non-nil, compresses every value log (value log
+	// codec 1) in zstd groups, with Compression.Dict (zrec.Trainer) as the
+	// dictionary: the distinct values alone (manifest feature
+	// "zstd-values"; FST outputs become group offset << 4 | index), or,
+	// with KeyedRecords, the keyed records (feature "zstd-records"). Not
+	// yet combinable with HashIndex (the index must address groups:
+	// address shift 4).
 	Compression *valuelog.Compression
 	// CompressionDict, when Compression is set without a Dict, is called
 	// once, when the first partition is created, for the dictionary (nil:
@@ -116,7 +118,6 @@ func Create(path string, opts *Options) (*Builder, error) {
 		if o.HashIndex != nil {
 			return nil, errors.New("builder: Compression with HashIndex is not supported yet (the index would have to address groups)")
 		}
-		o.KeyedRecords = true
 	}
 	if o.HashIndex != nil {
 		h := *o.HashIndex
@@ -263,7 +264,11 @@ func (b *Builder) Commit() (m *manifest.Manifest, err error) {
 		m.Features = append(m.Features, manifest.FeatureKeyedRecords)
 	}
 	if b.opts.Compression != nil {
-		m.Features = append(m.Features, manifest.FeatureZstdRecords)
+		if b.opts.KeyedRecords {
+			m.Features = append(m.Features, manifest.FeatureZstdRecords)
+		} else {
+			m.Features = append(m.Features, manifest.FeatureZstdValues)
+		}
 	}
 	if b.opts.HashIndex != nil {
 		m.OptionalFeatures = append(m.OptionalFeatures, manifest.FeatureHashIndex)
@@ -341,7 +346,7 @@ func (b *Builder) buildInfo() map[string]string {
 	}
 	if b.opts.Compression != nil {
 		// What kvlookup info shows as the codec and the ratio achieved:
-		// keyed record bytes before compression over value log bytes.
+		// record bytes before compression over value log bytes.
 		var raw, stored uint64
 		for _, p := range b.parts {
 			raw += p.payloadBytes

@@ -34,8 +34,10 @@ type Iterator struct {
 	isRange  bool
 	from, to []byte
 	seq      *valuelog.Iterator // non-nil while reading a partition sequentially
-	val      []byte             // the current value in sequential mode
-	prev     []byte             // the previous key in sequential mode
+	vc       *valuelog.Cursor   // reads values of vcPart, decoding each group once
+	vcPart   *part
+	val      []byte // the current value in sequential mode
+	prev     []byte // the previous key in sequential mode
 	err      error
 	done     bool
 }
@@ -232,7 +234,9 @@ func (it *Iterator) Key() []byte { return it.key }
 
 // Value returns the current key's value, read from the value log only when
 // asked for (key-only scans never touch the values). It aliases the mapped
-// file. An empty value is a non-nil empty slice: nil means the value could
+// file; in a compressed dictionary (features zstd-values, zstd-records) it
+// aliases a buffer decoded for its group, which is never reused and stays
+// valid as long as it is kept (each group is decoded once per scan). An empty value is a non-nil empty slice: nil means the value could
 // not be read, and then the iteration is over — the next Next returns
 // false and Err and Close report why. All handles this for you.
 func (it *Iterator) Value() []byte {
@@ -241,8 +245,11 @@ func (it *Iterator) Value() []byte {
 	}
 	v := it.val // a sequential scan of a keyed log has read it already
 	if !it.isRange || !it.p.log.Keyed() {
+		if it.vcPart != it.p {
+			it.vc, it.vcPart = it.p.log.Cursor(), it.p
+		}
 		var err error
-		if v, err = it.p.log.Value(it.off); err != nil {
+		if v, err = it.vc.Value(it.off); err != nil {
 			it.fail(it.p.logName, err)
 			return nil
 		}

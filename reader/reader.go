@@ -91,7 +91,7 @@ func openIn(dir *dirRef, o *Options, lease bool) (*Dict, error) {
 	}
 	d.man, d.parts = man, make([]part, 0, len(man.Partitions))
 	for i := range man.Partitions {
-		p, err := openPart(dir, &man.Partitions[i], man.Has(manifest.FeatureKeyedRecords), man.Has(manifest.FeatureZstdRecords), o.Advice)
+		p, err := openPart(dir, &man.Partitions[i], man.Has(manifest.FeatureKeyedRecords), man.Compressed(), o.Advice)
 		d.parts = append(d.parts, p) // even on error, so unmap sees the mappings
 		if err != nil {
 			return nil, errors.Join(err, d.unmap())
@@ -105,7 +105,7 @@ func openIn(dir *dirRef, o *Options, lease bool) (*Dict, error) {
 	return d, nil
 }
 
-func openPart(dir *dirRef, mp *manifest.Partition, keyed, zstdRecords bool, advice Advice) (p part, err error) {
+func openPart(dir *dirRef, mp *manifest.Partition, keyed, compressed bool, advice Advice) (p part, err error) {
 	p = part{first: mp.FirstKey, last: mp.LastKey, fstName: mp.FST.Name, logName: mp.Log.Name}
 	if p.fstFile, err = mapChecked(dir, mp.FST, advice); err != nil {
 		return p, err
@@ -128,8 +128,8 @@ func openPart(dir *dirRef, mp *manifest.Partition, keyed, zstdRecords bool, advi
 	if p.log.Keyed() != keyed {
 		return p, fmt.Errorf("reader: %s: %w: value log version %d, but the MANIFEST %s feature %q", dir.join(mp.Log.Name), ErrCorrupt, p.log.Version(), map[bool]string{true: "lists", false: "does not list"}[keyed], manifest.FeatureKeyedRecords)
 	}
-	if p.log.Compressed() != zstdRecords {
-		return p, fmt.Errorf("reader: %s: %w: value log compressed %v, but the MANIFEST %s feature %q", dir.join(mp.Log.Name), ErrCorrupt, p.log.Compressed(), map[bool]string{true: "lists", false: "does not list"}[zstdRecords], manifest.FeatureZstdRecords)
+	if p.log.Compressed() != compressed {
+		return p, fmt.Errorf("reader: %s: %w: value log compressed %v, but the MANIFEST %s features %q and %q", dir.join(mp.Log.Name), ErrCorrupt, p.log.Compressed(), map[bool]string{true: "lists one of the", false: "lists neither of the"}[compressed], manifest.FeatureZstdRecords, manifest.FeatureZstdValues)
 	}
 	if mp.HashIndex == nil {
 		return p, nil
@@ -206,7 +206,7 @@ func (d *Dict) find(key []byte) *part {
 // errors.Is(err, ErrNotFound) when the key is absent. The value aliases the
 // mapped file: it is valid until Close and must not be modified (see
 // GetCopy). Get allocates nothing and is safe for concurrent use, except in
-// a compressed dictionary (manifest feature zstd-records), where a found
+// a compressed dictionary (manifest feature zstd-values or zstd-records), where a found
 // value is decoded into a fresh allocation (one per call; AppendGet
 // decodes into the caller's buffer instead).
 //

@@ -83,6 +83,7 @@ func (d *Dict) verifyPart(i int, progress *atomic.Int64) error {
 	}
 	it := p.fst.Range(nil, nil)
 	defer it.Close()
+	vc := p.log.Cursor()
 	var n uint64
 	var first []byte
 	var last []byte
@@ -91,7 +92,7 @@ func (d *Dict) verifyPart(i int, progress *atomic.Int64) error {
 		if n == 0 {
 			first = bytes.Clone(k)
 		}
-		if _, err := p.log.Value(it.Value()); err != nil {
+		if _, err := vc.Value(it.Value()); err != nil {
 			return fmt.Errorf("reader: %s: key %q: %w", p.logName, k, err)
 		}
 		if p.log.Keyed() {

@@ -47,9 +47,11 @@ func zstdKVs(n int) []testutil.KV {
 	return kvs
 }
 
-// Ensure that a compressed dictionary (builder Options.Compression) reads
-// back every key by Get, AppendGet and GetBatch, answers absent keys with
-// ErrNotFound, scans in order, verifies, and records the feature.
+// Ensure that a compressed dictionary (builder Options.Compression, of
+// values alone or with KeyedRecords) reads back every key by Get,
+// AppendGet and GetBatch, answers absent keys with ErrNotFound, scans in
+// order (values staying valid after the scan moves on), verifies, and
+// records the feature.
 func TestZstd_Dictionary(t *testing.T) {
 	n, partsList := 100_000, []int{1, 3}
 	if raceEnabled || testing.Short() {
@@ -57,13 +59,29 @@ func TestZstd_Dictionary(t *testing.T) {
 	}
 	kvs := zstdKVs(n)
 	o := newOracle(kvs)
-	for _, parts := range partsList {
-		dir := testutil.MustBuild(t, kvs, parts, zstdOptions(t, kvs))
+	for _, keyed := range []bool{false, true} {
+		for _, parts := range partsList {
+			t.Run(fmt.Sprintf("keyed=%v/parts=%d", keyed, parts), func(t *testing.T) {
+				checkZstdDictionary(t, kvs, o, parts, keyed)
+			})
+		}
+	}
+}
+
+func checkZstdDictionary(t *testing.T, kvs []testutil.KV, o oracle, parts int, keyed bool) {
+	{
+		opts := zstdOptions(t, kvs)
+		opts.KeyedRecords = keyed
+		dir := testutil.MustBuild(t, kvs, parts, opts)
 		d, err := reader.Open(dir, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if f := d.Manifest().Features; !slices.Contains(f, manifest.FeatureZstdRecords) || !slices.Contains(f, manifest.FeatureKeyedRecords) {
+		f := d.Manifest().Features
+		if keyed && (!slices.Contains(f, manifest.FeatureZstdRecords) || !slices.Contains(f, manifest.FeatureKeyedRecords)) {
+			t.Fatalf("features %q", f)
+		}
+		if !keyed && (!slices.Contains(f, manifest.FeatureZstdValues) || len(f) != 1) {
 			t.Fatalf("features %q", f)
 		}
 		if b := d.Manifest().Build; b["vlog.compression"] != "zstd" || parseRatio(b["vlog.compression_ratio"]) < 1.5 {
@@ -108,14 +126,23 @@ func TestZstd_Dictionary(t *testing.T) {
 		}
 		i := 0
 		it := d.All()
+		var held [][]byte
 		for k, v := range it.All() {
 			if i >= len(keys) || string(k) != keys[i] || !bytes.Equal(v, o[keys[i]]) {
 				t.Fatalf("scan item %d = %q", i, trunc(k))
+			}
+			if !keyed && i%97 == 0 {
+				held = append(held, v)
 			}
 			i++
 		}
 		if it.Err() != nil || i != len(keys) {
 			t.Fatalf("scan: %d of %d keys, %v", i, len(keys), it.Err())
+		}
+		for j, v := range held {
+			if !bytes.Equal(v, o[keys[j*97]]) {
+				t.Fatalf("scan value %d changed after the scan moved on", j*97)
+			}
 		}
 		j := 0
 		pit := d.Prefix([]byte("\xfe\x00same-"))
@@ -132,12 +159,19 @@ func TestZstd_Dictionary(t *testing.T) {
 	}
 }
 
-// Ensure that a flipped byte anywhere in a compressed value log makes Open,
-// Get or Verify fail with ErrCorrupt, and never yields a wrong value.
+// Ensure that a flipped byte anywhere in a compressed value log (of values
+// alone or keyed records) makes Open, Get or Verify fail with ErrCorrupt,
+// and never yields a wrong value.
 func TestZstd_FlippedValueLog(t *testing.T) {
+	for _, keyed := range []bool{false, true} {
+		t.Run(fmt.Sprintf("keyed=%v", keyed), func(t *testing.T) { flipZstdValueLog(t, keyed) })
+	}
+}
+
+func flipZstdValueLog(t *testing.T, keyed bool) {
 	kvs := testutil.RandomKVs(300, 4)
 	o := newOracle(kvs)
-	dir := testutil.MustBuild(t, kvs, 1, &builder.Options{Compression: &valuelog.Compression{}})
+	dir := testutil.MustBuild(t, kvs, 1, &builder.Options{KeyedRecords: keyed, Compression: &valuelog.Compression{}})
 	logs, _ := filepath.Glob(filepath.Join(dir, "*.vlog"))
 	if len(logs) != 1 {
 		t.Fatalf("value logs %v", logs)
@@ -146,7 +180,9 @@ func TestZstd_FlippedValueLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	step := 1
+	// Every byte is flipped in memory by valuelog's TestZstd*_ByteFlips;
+	// here (a file rewrite and an Open per flip) about 2,000 positions.
+	step := max(1, len(orig)/2000)
 	if raceEnabled {
 		step = 37
 	}
@@ -174,6 +210,15 @@ func TestZstd_FlippedValueLog(t *testing.T) {
 			if err != nil && !errors.Is(err, reader.ErrCorrupt) {
 				t.Fatalf("byte %d: Get: %v", pos, err)
 			}
+		}
+		it := d.All()
+		for k, v := range it.All() {
+			if !bytes.Equal(v, o[string(k)]) {
+				t.Fatalf("byte %d: scan returned a wrong value for %q", pos, k)
+			}
+		}
+		if err := it.Err(); err != nil && !errors.Is(err, reader.ErrCorrupt) {
+			t.Fatalf("byte %d: scan: %v", pos, err)
 		}
 		d.Close()
 	}

@@ -64,11 +64,13 @@
 // and Match read them; Value skips the key; the iterator yields keys too.
 // A hash index (package hashindex) confirms its candidates with Match.
 //
-// # Future codecs
+// # Compressed logs (codec 1)
 //
-// Compressed records (zstd with a trained dictionary) will use a codec
-// number other than 0 in the header flags, so a reader without that codec
-// rejects the file with ErrVersion at Load rather than misreading it. Keys
-// stay inside the compressed records so that a hash match can still be
-// confirmed; see format.go and docs/FORMAT.md for the room left for it.
+// With WriterOptions.Compression the records are stored in zstd groups of
+// 1 to 16 (package internal/zrec) with a trained dictionary, codec 1 in the
+// header flags, so that a reader without the codec rejects the file with
+// ErrVersion at Load rather than misreading it. A version 1 log then holds
+// the distinct values alone (zvalues.go), a version 2 log keyed records
+// (zstd.go; keys stay inside so a hash match can still be confirmed). A
+// record's address is its group's file offset << AddrShift | its index.
 package valuelog

@@ -29,10 +29,11 @@ const (
 	VersionKeyed  = 2 // keyed records
 )
 
-// Codecs, stored in the header flags. Version 1 defines only CodecRaw;
-// version 2 adds CodecZstd (zstd.go: compressed groups of keyed records). A
-// reader rejects any other codec, or CodecZstd in a version 1 log, with
-// ErrVersion.
+// Codecs, stored in the header flags: CodecRaw, and CodecZstd, compressed
+// groups of keyed records in version 2 (zstd.go) and, since feature
+// zstd-values, of value records in version 1 (zvalues.go; earlier readers
+// rejected CodecZstd in a version 1 log with ErrVersion). A reader rejects
+// any other codec with ErrVersion.
 const (
 	// CodecRaw stores each value verbatim as one record.
 	CodecRaw = 0

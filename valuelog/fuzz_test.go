@@ -25,6 +25,8 @@ func FuzzLoad(f *testing.F) {
 	data, _ := build(f, nil, [][]byte{[]byte("x"), {}, make([]byte, 200), []byte("x")})
 	f.Add(data, uint64(18))
 	f.Add(data[:len(data)-1], uint64(0))
+	zdata, zaddrs := build(f, &valuelog.WriterOptions{Compression: &valuelog.Compression{GroupRecords: 2}}, [][]byte{[]byte("x"), {}, make([]byte, 200), []byte("x"), []byte("yy")})
+	f.Add(zdata, zaddrs[2])
 	f.Add(rawLog(f, 0, []byte("\x05ab"), 1), uint64(16))
 	f.Add(rawLog(f, 0, []byte("\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01"), 1), uint64(16))
 

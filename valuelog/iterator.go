@@ -5,6 +5,7 @@ import (
 	"iter"
 
 	"github.com/kvdict/kvdict/internal/frame"
+	"github.com/kvdict/kvdict/internal/zrec"
 )
 
 // Iterator walks the records of a Log in file order. Create one with
@@ -177,7 +178,12 @@ func (it *Iterator) nextZ() bool {
 		stored, _ := z.dec.GroupLen(l.data[goff:z.end])
 		it.zbuf, it.zpos, it.zgoff, it.zidx, it.next = payload, 0, goff, 0, goff+uint64(stored)
 		for ; it.zskip > 0; it.zskip-- {
-			if _, _, _, it.zpos, err = nextKeyed(it.zbuf, it.zpos, goff<<AddrShift|uint64(it.zidx)); err != nil {
+			if l.keyed {
+				_, _, _, it.zpos, err = nextKeyed(it.zbuf, it.zpos, goff<<AddrShift|uint64(it.zidx))
+			} else {
+				_, it.zpos, err = nextValue(it.zbuf, it.zpos, goff<<AddrShift|uint64(it.zidx))
+			}
+			if err != nil {
 				return it.fail(err)
 			}
 			it.zidx++
@@ -187,7 +193,17 @@ func (it *Iterator) nextZ() bool {
 		return it.fail(corruptf(it.zgoff, "group holds more than %d records", 1<<AddrShift))
 	}
 	addr := it.zgoff<<AddrShift | uint64(it.zidx)
-	k, v, dist, next, err := nextKeyed(it.zbuf, it.zpos, addr)
+	var (
+		k, v []byte
+		dist uint64
+		next int
+		err  error
+	)
+	if l.keyed {
+		k, v, dist, next, err = nextKeyed(it.zbuf, it.zpos, addr)
+	} else {
+		v, next, err = nextValue(it.zbuf, it.zpos, addr)
+	}
 	if err == nil && dist != 0 {
 		it.zref, v, err = l.resolveZ(it.zref[:0], addr, dist)
 	}
@@ -207,4 +223,17 @@ func (it *Iterator) nextZ() bool {
 func (it *Iterator) fail(err error) bool {
 	it.done, it.err, it.key, it.val = true, err, nil, nil
 	return false
+}
+
+// nextValue decodes the value record at position p of a value-only group
+// payload and returns the value and the position of the next record.
+func nextValue(payload []byte, p int, addr uint64) (val []byte, next int, err error) {
+	if p >= len(payload) {
+		return nil, 0, corruptf(addr, "record index past the group's last record")
+	}
+	v, rest, err := zrec.NextRecord(payload[p:])
+	if err != nil {
+		return nil, 0, fmt.Errorf("valuelog: record at address %d: %w", addr, err)
+	}
+	return v, len(payload) - len(rest), nil
 }

@@ -34,8 +34,8 @@ func Load(data []byte) (*Log, error) {
 		return nil, fmt.Errorf("valuelog: %w", err)
 	}
 	codec := f.Header.Flags
-	if codec != CodecRaw && (codec != CodecZstd || f.Header.Version != VersionKeyed) {
-		return nil, fmt.Errorf("valuelog: codec %d in header flags of a version %d log, this build reads codec %d, and %d in version %d: %w", codec, f.Header.Version, CodecRaw, CodecZstd, VersionKeyed, ErrVersion)
+	if codec != CodecRaw && codec != CodecZstd {
+		return nil, fmt.Errorf("valuelog: codec %d in header flags of a version %d log, this build reads codecs %d and %d: %w", codec, f.Header.Version, CodecRaw, CodecZstd, ErrVersion)
 	}
 	// Every record takes at least one byte (its length varint).
 	if f.Footer.Count > f.Footer.BodyLen {
@@ -133,11 +133,18 @@ func (l *Log) Match(off uint64, key []byte) (val []byte, ok bool, err error) {
 // In a keyed log (version 2) off is a keyed record; its key is skipped and
 // a reference is followed. In a compressed log off is an address (group
 // offset << AddrShift | index) and the value is a fresh allocation
-// (AppendValue does not allocate).
+// (AppendValue does not allocate; a Cursor decodes each group once).
 func (l *Log) Value(off uint64) ([]byte, error) {
 	if l.keyed {
 		_, v, err := l.Record(off)
 		return v, err
+	}
+	if l.z != nil {
+		v, err := l.appendValueAt(nil, off)
+		if v == nil && err == nil {
+			v = []byte{}
+		}
+		return v[:len(v):len(v)], err
 	}
 	v, _, err := decodeRecord(l.data, l.end, off)
 	return v, err

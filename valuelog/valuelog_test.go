@@ -347,7 +347,8 @@ func TestVerify_Structure(t *testing.T) {
 		{name: "extra record", body: "\x01a\x00", count: 1, err: "past the 1 records the footer counts"},
 		{name: "missing record", body: "\x01a", count: 2, err: "body holds 1 records, footer says 2"},
 		{name: "count over body", body: "\x00", count: 2, loadErr: valuelog.ErrCorrupt},
-		{name: "codec 1", flags: 1, body: "", count: 0, loadErr: valuelog.ErrVersion},
+		{name: "codec 1 without its trailer", flags: 1, body: "", count: 0, loadErr: valuelog.ErrCorrupt},
+		{name: "codec 2", flags: 2, body: "", count: 0, loadErr: valuelog.ErrVersion},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -49,9 +49,6 @@ func NewWriter(w io.Writer, opts *WriterOptions) (*Writer, error) {
 	var z *zwriter
 	var head []byte
 	if o.Compression != nil {
-		if !o.Keyed {
-			return nil, fmt.Errorf("valuelog: WriterOptions.Compression needs Keyed (compressed logs hold keyed records)")
-		}
 		var err error
 		if z, head, err = newZwriter(o.Compression); err != nil {
 			return nil, err
@@ -145,13 +142,18 @@ func (w *Writer) AppendKeyed(key, value []byte) (off uint64, err error) {
 // Append adds value to the log and returns the file offset of the record
 // that holds it, to be passed to Log.Value. If an identical value is still
 // in the dedup cache, no record is written and the earlier record's offset
-// is returned. Empty values are valid. Append does not keep value.
+// is returned. Empty values are valid. Append does not keep value. In a
+// compressed log (WriterOptions.Compression) the offset is an address:
+// group offset << AddrShift | index (zvalues.go).
 func (w *Writer) Append(value []byte) (off uint64, err error) {
 	if w.err != nil {
 		return 0, w.err
 	}
 	if w.keyed {
 		return 0, ErrKeyed
+	}
+	if w.z != nil {
+		return w.appendValueZ(value)
 	}
 	c := w.cache
 	var h uint64

@@ -65,7 +65,9 @@ const zstdFlagChecksum = 1
 // maxPayloadTrailer is the length of the body's max-payload trailer.
 const maxPayloadTrailer = 8
 
-// Compression configures a compressed keyed log (WriterOptions.Compression).
+// Compression configures a compressed log (WriterOptions.Compression): of
+// keyed records (WriterOptions.Keyed, this file) or of values only
+// (zvalues.go).
 type Compression struct {
 	// Dict is the zstd dictionary, from zrec.Trainer.Train; nil compresses
 	// without one.
@@ -366,6 +368,9 @@ func (l *Log) AppendValue(dst []byte, off uint64) ([]byte, error) {
 	if l.z == nil {
 		v, err := l.Value(off)
 		return append(dst, v...), err
+	}
+	if !l.keyed {
+		return l.appendValueAt(dst, off)
 	}
 	start := len(dst)
 	out, kl, err := l.appendRecordZ(dst, off)

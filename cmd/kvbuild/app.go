@@ -264,7 +264,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			&cli.BoolFlag{Name: "skip-invalid", Usage: "skip invalid lines (reported at the end) instead of failing"},
 			&cli.BoolFlag{Name: "bare-keys", Usage: "a line without a TAB is a key with an empty value (sets; counting with --duplicates count)"},
 			&cli.IntFlag{Name: "skip-header", Usage: "skip the first `N` lines of every INPUT (header rows)"},
-			&cli.StringFlag{Name: "compression", Value: "none", Usage: "zstd: store keys with their values in zstd-compressed groups of 8 records, with a dictionary trained on a sample of the input files while they are sorted (standard input is not sampled: no dictionary); none: raw records. The default stays none until the end-to-end numbers are in (docs/BENCHMARKS.md section 6). Not yet combinable with --hash-index"},
+			&cli.StringFlag{Name: "compression", Value: "none", Usage: "zstd: store the distinct values in zstd-compressed groups of up to 8 values (1 KiB), with a dictionary trained on a sample of the input files while they are sorted (standard input is not sampled: no dictionary); none: raw records. See docs/BENCHMARKS.md section 6 for the default. Not yet combinable with --hash-index"},
 			&cli.BoolFlag{Name: "hash-index", Value: defaultHashIndex, Usage: "store keys with their values and build a hash index per partition: Get in about two cache misses instead of an FST walk, for about 10 bytes per key plus the key's length (--hash-index=false: FST lookups only, the smaller dictionary)"},
 			&cli.IntFlag{Name: "registry", Value: -1, Usage: "vellum registry `ROWS` (suffix sharing): -1 = off, the fastest build; 0 = the fst package default (10000); bigger = a slightly smaller FST, a much slower build"},
 			&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile (development)"},
@@ -322,7 +322,7 @@ func action(c *cli.Context, stdin io.Reader, stderr io.Writer) error {
 		done := make(chan trained, 1)
 		names := c.Args().Slice()
 		go func() {
-			d, err := trainDict(names)
+			d, err := trainDict(names, b.KeyedRecords)
 			done <- trained{d, err}
 		}()
 		b.CompressionDict = func() ([]byte, error) { t := <-done; return t.dict, t.err }

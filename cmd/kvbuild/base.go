@@ -158,7 +158,7 @@ func compressionWanted(c *cli.Context) string {
 		return c.String("compression") // openBase reports the error
 	}
 	defer d.Close()
-	if slices.Contains(d.Manifest().Features, manifest.FeatureZstdRecords) {
+	if d.Manifest().Compressed() {
 		return "zstd"
 	}
 	return c.String("compression")

@@ -183,7 +183,7 @@ func TestRun_BaseKeepsCompression(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		has := slices.Contains(d.Manifest().Features, "zstd-records")
+		has := slices.Contains(d.Manifest().Features, "zstd-values")
 		v, err := d.GetCopy([]byte("key00007"))
 		d.Close()
 		if has != want || err != nil || string(v) != "new" {

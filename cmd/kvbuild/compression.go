@@ -27,16 +27,17 @@ const (
 )
 
 // trainDict samples the named inputs and trains a dictionary on groups of
-// keyed-record-shaped samples. Unreadable inputs are skipped: the build
+// samples shaped like the records the value logs will hold: keyed records
+// when keyed, else value records. Unreadable inputs are skipped: the build
 // reports them itself; no sample means no dictionary.
-func trainDict(names []string) ([]byte, error) {
+func trainDict(names []string, keyed bool) ([]byte, error) {
 	tr := zrec.NewTrainer(nil)
 	for _, name := range names {
 		if name == "-" {
 			continue
 		}
 		for _, chunk := range sampleFile(name) {
-			addLines(tr, chunk)
+			addLines(tr, chunk, keyed)
 		}
 	}
 	return tr.Train()
@@ -98,14 +99,23 @@ func sampleFile(name string) [][]byte {
 
 // addLines offers a chunk's complete lines to the trainer as group
 // payloads of zrec.DefaultGroupRecords records shaped like keyed records
-// (tag, key length, key, value length, value).
-func addLines(tr *zrec.Trainer, chunk []byte) {
+// (tag, key length, key, value length, value) or, unless keyed, like value
+// records (value length, value).
+func addLines(tr *zrec.Trainer, chunk []byte, keyed bool) {
 	var payload []byte
 	n := 0
 	sc := bufio.NewScanner(bytes.NewReader(chunk))
 	sc.Buffer(nil, len(chunk)+1)
 	for sc.Scan() {
 		k, v, _ := bytes.Cut(sc.Bytes(), []byte("\t"))
+		if !keyed {
+			payload = zrec.AppendRecord(payload, v)
+			if n++; n == zrec.DefaultGroupRecords {
+				tr.Add(payload)
+				payload, n = payload[:0], 0
+			}
+			continue
+		}
 		payload = append(payload, 0)
 		payload = binary.AppendUvarint(payload, uint64(len(k)))
 		payload = append(payload, k...)

@@ -14,7 +14,7 @@ import (
 )
 
 // Ensure --compression zstd builds a compressed dictionary (feature
-// zstd-records, a trained dictionary, the ratio recorded) that reads back
+// zstd-values, a trained dictionary, the ratio recorded) that reads back
 // exactly what --compression none does, from a file and from standard
 // input (not sampled: no dictionary, still correct);
 // and that bad or unsupported combinations are usage errors.
@@ -47,7 +47,7 @@ func TestRun_Compression(t *testing.T) {
 			t.Fatal(err)
 		}
 		m := d.Manifest()
-		if m.Has(manifest.FeatureZstdRecords) != (c.flag == "zstd") {
+		if m.Has(manifest.FeatureZstdValues) != (c.flag == "zstd") || m.Has(manifest.FeatureKeyedRecords) {
 			t.Fatalf("%s: features %q", c.name, m.Features)
 		}
 		if c.flag == "zstd" {

@@ -33,6 +33,11 @@
 //
 //	keyed-records   every value log is version 2: each key has its own
 //	                record holding the key (see package valuelog)
+//	zstd-records    with keyed-records: every value log is a compressed
+//	                keyed log (version 2, codec 1: zstd groups)
+//	zstd-values     without keyed-records: every value log is a compressed
+//	                value-only log (version 1, codec 1: zstd groups), and
+//	                FST outputs are addresses (group offset << 4 | index)
 //
 // Optional (OptionalFeatures; a reader may ignore one it does not know):
 //
@@ -128,10 +133,23 @@ const (
 	// FeatureZstdRecords (required, with keyed-records): every value log
 	// is a compressed keyed log (value log codec 1, zstd groups).
 	FeatureZstdRecords = "zstd-records"
+	// FeatureZstdValues (required, without keyed-records): every value
+	// log is a compressed value-only log (version 1, codec 1, zstd
+	// groups of distinct values). A new name rather than zstd-records
+	// alone, so that readers from before it refuse such a dictionary at
+	// the manifest with ErrVersion (they took zstd-records without
+	// keyed-records for corruption).
+	FeatureZstdValues = "zstd-values"
 )
 
 // knownFeatures are the required features this build implements.
-var knownFeatures = map[string]bool{FeatureKeyedRecords: true, FeatureZstdRecords: true}
+var knownFeatures = map[string]bool{FeatureKeyedRecords: true, FeatureZstdRecords: true, FeatureZstdValues: true}
+
+// Compressed reports whether the dictionary's value logs are compressed
+// (feature zstd-records or zstd-values).
+func (m *Manifest) Compressed() bool {
+	return m.Has(FeatureZstdRecords) || m.Has(FeatureZstdValues)
+}
 
 // Has reports whether the manifest lists feature, required or optional.
 func (m *Manifest) Has(feature string) bool {
@@ -222,6 +240,9 @@ func (m *Manifest) Validate() error {
 	}
 	if m.Has(FeatureZstdRecords) && !m.Has(FeatureKeyedRecords) {
 		return fmt.Errorf("%w: manifest lists %q without %q", frame.ErrCorrupt, FeatureZstdRecords, FeatureKeyedRecords)
+	}
+	if m.Has(FeatureZstdValues) && m.Has(FeatureKeyedRecords) {
+		return fmt.Errorf("%w: manifest lists %q with %q", frame.ErrCorrupt, FeatureZstdValues, FeatureKeyedRecords)
 	}
 	hix := m.Has(FeatureHashIndex)
 	if hix && !m.Has(FeatureKeyedRecords) {

@@ -52,7 +52,11 @@ func TestValidate(t *testing.T) {
 		want error
 	}{
 		{"future format", func(m *Manifest) { m.FormatVersion = 2 }, frame.ErrVersion},
-		{"unknown feature", func(m *Manifest) { m.Features = []string{"zstd-values"} }, frame.ErrVersion},
+		{"unknown feature", func(m *Manifest) { m.Features = []string{"lz4-values"} }, frame.ErrVersion},
+		{"zstd-values with keyed-records", func(m *Manifest) {
+			m.Features = []string{FeatureKeyedRecords, FeatureZstdValues}
+			m.Partitions[0].Log.Count, m.Partitions[1].Log.Count = m.Partitions[0].Keys, m.Partitions[1].Keys
+		}, frame.ErrCorrupt},
 		{"path traversal", func(m *Manifest) { m.Partitions[0].FST.Name = "../../etc/passwd" }, frame.ErrCorrupt},
 		{"hidden file", func(m *Manifest) { m.Partitions[0].Log.Name = ".x" }, frame.ErrCorrupt},
 		{"manifest as data", func(m *Manifest) { m.Partitions[0].Log.Name = FileName }, frame.ErrCorrupt},
