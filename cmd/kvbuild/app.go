@@ -111,9 +111,10 @@ MEMORY, THREADS AND TEMPORARY FILES
    --sorted skips the sort for input already in byte order (LC_ALL=C sort);
    it checks the order and fails at the first FILE:LINE that breaks it.
    --registry -1 (the default) turns off vellum's suffix registry: FST
-   construction is about 3x faster and the dictionary 1-2% bigger
-   (docs/BENCHMARKS.md, section 2). Pass 0 for the fst package's
-   default, or a row count.
+   construction is about 3x faster and the dictionary 1-2% bigger on URLs,
+   but twice as big on paths (docs/BENCHMARKS.md, sections 2 and 6). Pass 0
+   for the fst package's default (10000 rows), or a row count. With
+   --compression zstd the default is 0: a size-first build.
 
 VERSIONED STORES (--publish)
    With --publish, DICT names a store: a directory of immutable versions
@@ -443,12 +444,20 @@ func sortOptions(c *cli.Context, out string) (*builder.SortOptions, error) {
 		bopts.HashIndex = &hashindex.WriterOptions{MemoryBytes: int(hixMem)}
 		reserve = builder.DefaultPartitionReserve + hixMem + 1<<20
 	}
-	if r := c.Int("registry"); r > fst.DefaultRegistryTableSize {
+	registry := c.Int("registry")
+	if comp != nil && !c.IsSet("registry") {
+		// Compression asks for a small dictionary: with it the FST is
+		// most of the size, and the registry's suffix sharing halves it on
+		// paths (15.9 -> 7.1 B/key) for ~3x the FST stage's CPU
+		// (docs/BENCHMARKS.md section 6).
+		registry = 0
+	}
+	if r := registry; r > fst.DefaultRegistryTableSize {
 		// A bigger registry than the reserve assumes: about 16 B per cell
 		// plus the state it holds, ~128 B per cell in all.
 		reserve = max(reserve, builder.DefaultPartitionReserve) + int64(r-fst.DefaultRegistryTableSize)*int64(fst.DefaultRegistryMRUSize)*128
 	}
-	if r := c.Int("registry"); r != 0 {
+	if r := registry; r != 0 {
 		bopts.FST = &fst.BuilderOptions{RegistryTableSize: r}
 		bopts.Build["registry"] = strconv.Itoa(r)
 	} else {

@@ -50,6 +50,9 @@ func TestRun_Compression(t *testing.T) {
 		if m.Has(manifest.FeatureZstdValues) != (c.flag == "zstd") || m.Has(manifest.FeatureKeyedRecords) {
 			t.Fatalf("%s: features %q", c.name, m.Features)
 		}
+		if reg, want := m.Build["fst.registry_table_size"], map[bool]string{true: "10000", false: "off"}[c.flag == "zstd"]; reg != want {
+			t.Fatalf("%s: registry %q, want %q (zstd builds default to the registry)", c.name, reg, want)
+		}
 		if c.flag == "zstd" {
 			r, _ := strconv.ParseFloat(m.Build["vlog.compression_ratio"], 64)
 			t.Logf("%s: ratio %v", c.name, r)
