@@ -32,12 +32,15 @@ FILE_NAME = "MANIFEST"
 #   keyed-records  value logs of version 2: each key's record holds the key
 #   zstd-records   value logs of codec 1: keyed records in zstd groups (the
 #                  C reader with libzstd; the pure-Python one refuses them)
-KNOWN_FEATURES = frozenset({"keyed-records", "zstd-records"})
+#   zstd-values    value logs of version 1, codec 1: the distinct values alone
+#                  in zstd groups, FST outputs = group offset << 4 | index
+#                  (C reader with libzstd; the pure-Python one refuses them)
+KNOWN_FEATURES = frozenset({"keyed-records", "zstd-records", "zstd-values"})
 # Optional features ("optional_features") may be ignored; this package uses
 #   hash-index     a part-NNNNN.hix per partition (C reader, with XXH3)
 KEYED, HASH_INDEX = "keyed-records", "hash-index"
-# The required feature announcing compressed (zstd) value logs.
-COMPRESSED = "zstd-records"
+# The required features announcing compressed (zstd) value logs.
+COMPRESSED = ("zstd-records", "zstd-values")
 
 
 class Partition:
@@ -133,6 +136,10 @@ def decode(data, where, crc32c):
     keyed, hix = KEYED in features, HASH_INDEX in features or HASH_INDEX in optional
     if hix and not keyed:
         raise CorruptError(f"kvdict: {where}: manifest lists {HASH_INDEX!r} without {KEYED!r}")
+    if ("zstd-records" in features) != (keyed and any(f in features for f in COMPRESSED)) or (
+            "zstd-values" in features and keyed):
+        raise CorruptError(f"kvdict: {where}: manifest features {features}: zstd-records goes with {KEYED!r}, "
+                           "zstd-values without it")
     raw = m.get("partitions") or []
     if not isinstance(raw, list):
         raise CorruptError(f"kvdict: {where}: manifest partitions is not a list")
@@ -168,4 +175,4 @@ def decode(data, where, crc32c):
             f"kvdict: {where}: manifest totals (keys {m.get('keys')}, values {m.get('values')}) "
             f"do not match its partitions (keys {keys}, values {values})"
         )
-    return m, parts, keyed, COMPRESSED is not None and COMPRESSED in features
+    return m, parts, keyed, any(f in features for f in COMPRESSED)

@@ -279,7 +279,10 @@ static int kvd_part_init(kvd_part *p, const uint8_t *fst, uint64_t fst_size, con
 		return rc;
 	p->zcodec = 0;
 	p->ddict = NULL;
-	if (vf->flags == 1 && zstd_ok && KVD_HAVE_ZSTD && vf->version == 2) {
+	if (vf->flags == 1 && zstd_ok && KVD_HAVE_ZSTD) {
+		/* version 2: keyed records (zstd-records); version 1: values
+		 * alone (zstd-values); the keyed check below ties the version to
+		 * the MANIFEST */
 		p->zcodec = 1;
 	} else if (vf->flags != 0) {
 		snprintf(err, errlen, "value-log codec %u, this build reads codec 0 (raw)%s", vf->flags,
@@ -675,9 +678,11 @@ static int kvd_keyed(const kvd_part *p, uint64_t off, const uint8_t **key, uint6
  * s = stored raw), then for s = 0 m (uvarint, >= 3) and m bytes of zstd
  * blocks whose frame header is implied (28 b5 2f fd, e3 + dictionary ID 1
  * or e0 without a dictionary, n as 8 bytes), for s = 1 the n payload bytes;
- * then, with checksums, the CRC-32C of the payload. The payload is records,
- * each a uvarint length and that many bytes: here keyed records, whose
- * back references count in the address space. */
+ * then, with checksums, the CRC-32C of the payload. The payload is, in a
+ * version 2 log (zstd-records), keyed records back to back, whose back
+ * references count in the address space; in a version 1 log (zstd-values,
+ * valuelog/zvalues.go) value records, each a uvarint length and that many
+ * bytes, and the FST outputs addresses directly (no references). */
 
 typedef struct {
 #if KVD_HAVE_ZSTD
@@ -863,6 +868,28 @@ static int kvd_zkeyed(const kvd_part *p, kvd_zctx *z, uint64_t addr, const uint8
 	return KVD_CORRUPT;
 }
 
+/* kvd_zvalue decodes the value record at address addr of a compressed
+ * value-only log (group in slot 0; the value aliases the slot's buffer or
+ * the mapping, valid until the next decode through z). */
+static int kvd_zvalue(const kvd_part *p, kvd_zctx *z, uint64_t addr, const uint8_t **val, uint64_t *vlen)
+{
+	int rc = kvd_group(p, z, 0, addr >> 4);
+	if (rc < 0)
+		return rc;
+	const uint8_t *b = z->pay[0];
+	uint64_t end = z->plen[0], o = 0, x;
+	for (uint64_t i = 0;; i++) {
+		if (o >= end || kvd_uvarint(b, end, &o, &x) < 0 || x > end - o)
+			return KVD_CORRUPT; /* past the last record, or damaged */
+		if (i == (addr & 15)) {
+			*val = b + o;
+			*vlen = x;
+			return KVD_FOUND;
+		}
+		o += x;
+	}
+}
+
 /* kvd_value returns the value of key, whose record is at off (from the FST
  * or the index). In a keyed log the record's key must be key: from the FST
  * a mismatch is damage (KVD_CORRUPT); from the index (probe != 0) it means
@@ -870,6 +897,8 @@ static int kvd_zkeyed(const kvd_part *p, kvd_zctx *z, uint64_t addr, const uint8
 static inline int kvd_value(const kvd_part *p, kvd_zctx *z, uint64_t off, const uint8_t *key, size_t klen,
                             int probe, const uint8_t **val, uint64_t *vlen)
 {
+	if (!p->keyed && p->zcodec)
+		return kvd_zvalue(p, z, off, val, vlen);
 	if (!p->keyed)
 		return kvd_record(p, off, val, vlen) < 0 ? KVD_CORRUPT : KVD_FOUND;
 	const uint8_t *k;

@@ -164,4 +164,8 @@ def dicts(kvbuild, kvlookup, tmp_path_factory):
         path = str(base / "pypi.kvd")
         kvdict.build(path, pypi, kvbuild=kvbuild)
         out["pypi"] = (path, dump(kvlookup, path))
+        # real text: groups compressed with a trained dictionary (zstd-values)
+        path = str(base / "pypi-zstd.kvd")
+        kvdict.build(path, pypi, kvbuild=kvbuild, args=["--threads", "2", "--compression", "zstd"])
+        out["pypi-zstd"] = (path, dump(kvlookup, path))
     return out

@@ -10,7 +10,7 @@ import pytest
 import kvdict
 from conftest import dump, opens  # noqa: F401
 
-NAMES = ["url", "edge", "one", "empty", "pypi", "url-hix", "edge-hix", "url-zstd", "edge-zstd"]
+NAMES = ["url", "edge", "one", "empty", "pypi", "url-hix", "edge-hix", "url-zstd", "edge-zstd", "pypi-zstd"]
 
 
 def _get(dicts, name, backend):
@@ -62,7 +62,7 @@ def test_misses(dicts, backend, name):
 
 # Ensure prefix scans and ranges equal the filtered oracle, across
 # partition boundaries.
-@pytest.mark.parametrize("name", ["url", "edge", "pypi", "url-hix", "url-zstd"])
+@pytest.mark.parametrize("name", ["url", "edge", "pypi", "url-hix", "url-zstd", "pypi-zstd"])
 def test_scans(dicts, backend, name):
     path, want = _get(dicts, name, backend)
     keys = [k for k, _ in want]
