@@ -96,12 +96,23 @@ func (l *Log) appendValueAt(dst []byte, addr uint64) ([]byte, error) {
 }
 
 // Cursor reads values by address for a caller that visits many addresses
-// close together, as a scan in key order does: it keeps the last group it
-// decoded, so that each group is decoded once rather than once per key. It
-// is not safe for concurrent use; create one per goroutine with
-// Log.Cursor. On a log that is not compressed it is Value.
+// close together, as a scan in key order does: it keeps the last
+// cursorGroups groups it decoded (direct-mapped by offset), so that each
+// group is decoded about once rather than once per key, even when keys
+// share values written far apart. It is not safe for concurrent use;
+// create one per goroutine with Log.Cursor. On a log that is not
+// compressed it is Value.
 type Cursor struct {
-	l       *Log
+	l     *Log
+	slots [cursorGroups]cursorGroup
+}
+
+// cursorGroups is how many decoded groups a Cursor keeps (about 1 KiB
+// each by default).
+const cursorGroups = 16
+
+// cursorGroup is one decoded group of a Cursor.
+type cursorGroup struct {
 	goff    uint64   // file offset of the decoded group, 0 = none
 	payload []byte   // its payload
 	recs    []uint32 // start of each record in payload, then its end
@@ -120,34 +131,30 @@ func (c *Cursor) Value(off uint64) ([]byte, error) {
 		return l.Value(off)
 	}
 	goff := off >> AddrShift
-	if goff != c.goff || c.goff == 0 {
-		if err := c.load(goff); err != nil {
+	g := &c.slots[(goff^goff>>5^goff>>11)%cursorGroups]
+	if goff != g.goff || g.goff == 0 {
+		if err := g.load(c.l, goff); err != nil {
 			return nil, err
 		}
 	}
 	i := int(off & (1<<AddrShift - 1))
-	if i >= len(c.recs)-1 {
-		return nil, corruptf(off, "record index %d beyond the group's %d records", i, len(c.recs)-1)
+	if i >= len(g.recs)-1 {
+		return nil, corruptf(off, "record index %d beyond the group's %d records", i, len(g.recs)-1)
 	}
-	return c.value(i), nil
-}
-
-// value returns record i of the decoded group.
-func (c *Cursor) value(i int) []byte {
-	p := c.payload[c.recs[i]:c.recs[i+1]]
+	p := g.payload[g.recs[i]:g.recs[i+1]]
 	_, k := binary.Uvarint(p)
-	return p[k:len(p):len(p)]
+	return p[k:len(p):len(p)], nil
 }
 
 // load decodes the group at goff into a fresh buffer and indexes its
 // records.
-func (c *Cursor) load(goff uint64) error {
-	z := c.l.z
+func (c *cursorGroup) load(l *Log, goff uint64) error {
+	z := l.z
 	c.goff, c.payload, c.recs = 0, nil, c.recs[:0]
 	if goff < z.first || goff >= uint64(z.end) {
 		return corruptf(goff<<AddrShift, "group offset %d outside [%d, %d)", goff, z.first, z.end)
 	}
-	src := c.l.data[goff:z.end]
+	src := l.data[goff:z.end]
 	n, err := z.dec.GroupLen(src)
 	if err != nil {
 		return fmt.Errorf("valuelog: group at offset %d: %w", goff, err)
