@@ -152,9 +152,6 @@ func (w *Writer) Append(value []byte) (off uint64, err error) {
 	if w.keyed {
 		return 0, ErrKeyed
 	}
-	if w.z != nil {
-		return w.appendValueZ(value)
-	}
 	c := w.cache
 	var h uint64
 	cache := c != nil && c.cacheable(value)
@@ -166,18 +163,31 @@ func (w *Writer) Append(value []byte) (off uint64, err error) {
 			return off, nil
 		}
 	}
-	off = frame.HeaderLen + w.fw.Len()
+	if w.z != nil {
+		off, err = w.writeValueZ(value)
+	} else {
+		off, err = w.writeValue(value)
+	}
+	if err != nil {
+		return 0, err
+	}
+	w.stats.Appends++
+	w.stats.Records++
+	if cache {
+		c.insert(h, value, off)
+	}
+	return off, nil
+}
+
+// writeValue writes a value-only record and returns its offset.
+func (w *Writer) writeValue(value []byte) (uint64, error) {
+	off := frame.HeaderLen + w.fw.Len()
 	hdr := appendRecordHeader(w.hdr[:0], len(value))
 	if _, err := w.fw.Write(hdr); err != nil {
 		return 0, w.fail(off, err)
 	}
 	if _, err := w.fw.Write(value); err != nil {
 		return 0, w.fail(off, err)
-	}
-	w.stats.Appends++
-	w.stats.Records++
-	if cache {
-		c.insert(h, value, off)
 	}
 	return off, nil
 }

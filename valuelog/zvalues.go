@@ -44,21 +44,11 @@ import (
 // to the caller's buffer without allocating, and a Cursor (scans) decodes
 // each group once.
 
-// appendValueZ adds value to the open group of a compressed value-only log
-// (closing the group first if full) and returns its address, or the address
-// of an identical value still in the dedup cache.
-func (w *Writer) appendValueZ(value []byte) (uint64, error) {
-	z, c := w.z, w.cache
-	var h uint64
-	cache := c != nil && c.cacheable(value)
-	if cache {
-		h = c.hash(value)
-		if addr, ok := c.lookup(h, value); ok {
-			w.stats.Appends++
-			w.stats.DedupHits++
-			return addr, nil
-		}
-	}
+// writeValueZ adds value to the open group of a compressed value-only log
+// (closing the group first if full) and returns its address. Append does
+// the deduplication around it.
+func (w *Writer) writeValueZ(value []byte) (uint64, error) {
+	z := w.z
 	recLen := uvarintLen(uint64(len(value))) + len(value)
 	if z.n > 0 && (z.n == z.maxRecs || len(z.payload)+recLen > z.maxBytes) {
 		if err := w.flushGroup(); err != nil {
@@ -71,11 +61,6 @@ func (w *Writer) appendValueZ(value []byte) (uint64, error) {
 	addr := z.groupOff<<AddrShift | uint64(z.n)
 	z.payload = zrec.AppendRecord(z.payload, value)
 	z.n++
-	w.stats.Appends++
-	w.stats.Records++
-	if cache {
-		c.insert(h, value, addr)
-	}
 	return addr, nil
 }
 
