@@ -10,6 +10,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/kvdict/kvdict/internal/mmapfile"
 )
 
 // Rollup is the part of /proc/PID/smaps_rollup we record, in bytes.
@@ -65,24 +67,14 @@ func MemAvailable() int64 {
 }
 
 // DropCache writes back and drops the page-cache pages of files
-// (fdatasync, then posix_fadvise(POSIX_FADV_DONTNEED) over the whole file).
-// Pages that another process has mapped stay: callers make sure no reader
-// is running.
+// (mmapfile.DropCache: fdatasync, then posix_fadvise(POSIX_FADV_DONTNEED)
+// over the whole file). Pages that another process has mapped stay:
+// callers make sure no reader is running.
 func DropCache(files []string) error {
 	for _, name := range files {
-		f, err := os.Open(name)
-		if err != nil {
+		if err := mmapfile.DropCache(name); err != nil {
 			return err
 		}
-		if err := unix.Fdatasync(int(f.Fd())); err != nil {
-			f.Close()
-			return fmt.Errorf("fdatasync %s: %w", name, err)
-		}
-		if err := unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED); err != nil {
-			f.Close()
-			return fmt.Errorf("fadvise %s: %w", name, err)
-		}
-		f.Close()
 	}
 	return nil
 }
