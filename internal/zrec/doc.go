@@ -77,6 +77,20 @@
 // and decodes by prepending 28 b5 2f fd e3 01 00 00 00 dd 00 00 00 00 00
 // 00 00 to its 138 zstd bytes.
 //
+// # Encoder choices (not format)
+//
+// Within that format the Encoder makes two choices that decide read speed.
+// Its dictionaries ([Trainer.Train]) have a literals Huffman tree that
+// codes all 256 byte values (completeLitTree), and it rewrites each
+// single-block group's literals section as "treeless" (RFC 8878
+// Literals_Block_Type 3), coded with that tree, whenever the block grows by
+// at most a couple of bytes (treeless.go). A decoder builds the
+// dictionary's tables once (ZSTD_createDDict; klauspost's
+// WithDecoderDicts); a group that carried its own tree cost a table build
+// on every read, which was most of a lookup's time. Decoders need nothing
+// new: older groups, and groups whose literals the tree cannot code, keep
+// the zstd encoder's own tree.
+//
 // # Damage
 //
 // Every decoding function bounds n by [DecoderOptions.MaxPayload] before it

@@ -16,10 +16,12 @@ import (
 type Encoder struct {
 	enc        *zstd.Encoder
 	dictID     uint32
+	lits       *litRecoder // nil: the dictionary's tree cannot code every byte
 	checksum   bool
-	scratch    sync.Pool // *[]byte, compressed frames
+	scratch    sync.Pool // *scratchPair
 	maxPayload atomic.Int64
 	raw        atomic.Int64 // groups stored raw
+	treeless   atomic.Int64 // groups whose literals use the dictionary's tree
 	groups     atomic.Int64
 }
 
@@ -47,6 +49,7 @@ func NewEncoder(dictionary []byte, o *EncoderOptions) (*Encoder, error) {
 		}
 		opts = append(opts, zstd.WithEncoderDict(dictionary))
 		e.dictID = DictID
+		e.lits = newLitRecoder(dictionary)
 	}
 	enc, err := zstd.NewWriter(nil, opts...)
 	if err != nil {
@@ -68,17 +71,25 @@ func (e *Encoder) AppendGroup(dst, payload []byte) []byte {
 		}
 	}
 	e.groups.Add(1)
-	sp, _ := e.scratch.Get().(*[]byte)
+	sp, _ := e.scratch.Get().(*scratchPair)
 	if sp == nil {
-		sp = new([]byte)
+		sp = new(scratchPair)
 	}
 	defer e.scratch.Put(sp)
 	rawLen := uvarintLen(uint64(n)<<flagBits) + n
 	var body []byte
 	ok := false
 	if n > 0 {
-		*sp = e.enc.EncodeAll(payload, (*sp)[:0])
-		body, ok = frameBody(*sp, n)
+		sp.frame = e.enc.EncodeAll(payload, sp.frame[:0])
+		body, ok = frameBody(sp.frame, n)
+		if ok && e.lits != nil {
+			var recoded bool
+			sp.body, recoded = e.lits.recode(sp.body[:0], body)
+			body = sp.body
+			if recoded {
+				e.treeless.Add(1)
+			}
+		}
 	}
 	if ok && uvarintLen(uint64(n)<<flagBits)+uvarintLen(uint64(len(body)))+len(body) < rawLen {
 		dst = appendHeader(dst, n, false, len(body))
@@ -91,11 +102,14 @@ func (e *Encoder) AppendGroup(dst, payload []byte) []byte {
 	if e.checksum {
 		dst = binary.LittleEndian.AppendUint32(dst, crc32.Checksum(payload, castagnoli))
 	}
-	if cap(*sp) > 1<<20 {
-		*sp = nil // do not pin a buffer grown by one huge group
+	if cap(sp.frame) > 1<<20 || cap(sp.body) > 1<<20 {
+		*sp = scratchPair{} // do not pin buffers grown by one huge group
 	}
 	return dst
 }
+
+// scratchPair holds an encoded frame and its rewritten blocks.
+type scratchPair struct{ frame, body []byte }
 
 // MaxPayload returns the longest payload encoded so far: the bound a
 // writer records so that readers can set DecoderOptions.MaxPayload.
@@ -104,6 +118,11 @@ func (e *Encoder) MaxPayload() int { return int(e.maxPayload.Load()) }
 // Stats returns how many groups were encoded and how many of them were
 // stored raw.
 func (e *Encoder) Stats() (groups, raw int64) { return e.groups.Load(), e.raw.Load() }
+
+// Treeless returns how many groups had their literals coded with the
+// dictionary's Huffman tree (treeless.go), so that decoding them builds no
+// table. Some of them may still have been stored raw.
+func (e *Encoder) Treeless() int64 { return e.treeless.Load() }
 
 // Close releases the encoder's resources. The Encoder must not be used
 // afterwards.

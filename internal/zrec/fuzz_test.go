@@ -11,37 +11,35 @@ import (
 )
 
 // FuzzDecode feeds arbitrary bytes to every decoding entry point, with and
-// without the golden dictionary and checksums: none may panic or hang, every
-// error must wrap ErrCorrupt, and the three paths must agree with each other.
+// without the golden dictionaries and checksums: none may panic or hang,
+// every error must wrap ErrCorrupt, and the three paths must agree with
+// each other.
 func FuzzDecode(f *testing.F) {
-	dict, err := os.ReadFile(filepath.Join("testdata", "golden.dict"))
-	if err != nil {
-		f.Fatal(err)
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		return b
 	}
-	golden, err := os.ReadFile(filepath.Join("testdata", "golden.zrec"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Add(golden, uint8(3), 1)
+	dicts := [][]byte{nil, read("golden.dict"), read("golden-treeless.dict")}
+	f.Add(read("golden.zrec"), uint8(3), 1)
+	f.Add(read("golden-treeless.zrec"), uint8(5), 2)
 	f.Add([]byte{0x0f, 0x05, 'h', 'e', 'l', 'l', 'o', 0x00, 0x78, 0x0f, 0x28, 0x7f}, uint8(1), 0)
 	e, _ := zrec.NewEncoder(nil, &zrec.EncoderOptions{NoChecksum: true})
 	f.Add(e.AppendGroup(nil, zrec.AppendRecord(nil, bytes.Repeat([]byte("ab"), 300))), uint8(0), 0)
 	f.Add([]byte{0xfe, 0xff, 0xff, 0xff, 0x0f, 0x03, 0, 0, 0}, uint8(0), 0)
 
-	decoders := make([]*zrec.Decoder, 4)
+	decoders := make([]*zrec.Decoder, 2*len(dicts))
 	for i := range decoders {
-		var d []byte
-		if i&2 != 0 {
-			d = dict
-		}
-		dec, err := zrec.NewDecoder(d, &zrec.DecoderOptions{NoChecksum: i&1 == 0, MaxPayload: 1 << 20})
+		dec, err := zrec.NewDecoder(dicts[i/2], &zrec.DecoderOptions{NoChecksum: i&1 == 0, MaxPayload: 1 << 20})
 		if err != nil {
 			f.Fatal(err)
 		}
 		decoders[i] = dec
 	}
 	f.Fuzz(func(t *testing.T, src []byte, which uint8, i int) {
-		d := decoders[which%4]
+		d := decoders[int(which)%len(decoders)]
 		n, errLen := d.GroupLen(src)
 		payload, stored, errPay := d.AppendPayload(nil, src)
 		rec, errRec := d.AppendRecord(nil, src, i%20)
@@ -63,14 +61,29 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-// FuzzRoundTrip encodes arbitrary records (NUL-separated) as one group and
-// checks that every record decodes back.
+// FuzzRoundTrip encodes arbitrary records (NUL-separated) as one group,
+// without a dictionary or with the treeless golden one (whose tree codes
+// every byte, so the encoder rewrites literals treeless), and checks that
+// every record decodes back.
 func FuzzRoundTrip(f *testing.F) {
 	f.Add([]byte("a\x00b\x00\x00ccc"), false)
 	f.Add(bytes.Repeat([]byte("xyz\x00"), 100), true)
-	e, _ := zrec.NewEncoder(nil, nil)
-	d, _ := zrec.NewDecoder(nil, nil)
-	f.Fuzz(func(t *testing.T, in []byte, _ bool) {
+	f.Add([]byte("requests\t2.31.0\t2023-05\t1\tPython HTTP for Humans.\x00numpy\t1.0\xff\x01"), true)
+	dict, err := os.ReadFile(filepath.Join("testdata", "golden-treeless.dict"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	encs := make([]*zrec.Encoder, 2)
+	decs := make([]*zrec.Decoder, 2)
+	for i, dd := range [][]byte{nil, dict} {
+		encs[i], _ = zrec.NewEncoder(dd, nil)
+		decs[i], _ = zrec.NewDecoder(dd, nil)
+	}
+	f.Fuzz(func(t *testing.T, in []byte, withDict bool) {
+		e, d := encs[0], decs[0]
+		if withDict {
+			e, d = encs[1], decs[1]
+		}
 		recs := bytes.Split(in, []byte{0})
 		var p []byte
 		for _, r := range recs {

@@ -84,3 +84,56 @@ func TestGolden(t *testing.T) {
 		t.Fatalf("GroupLen = %d, %v; want %d", n, err, len(g))
 	}
 }
+
+// Ensure that a treeless group (literals coded with the dictionary's
+// Huffman tree, treeless.go) decodes to the same records forever:
+// testdata/golden-treeless.zrec with testdata/golden-treeless.dict, both
+// written once by the encoder that introduced the rewrite (-update). The
+// first block's literals section must be treeless (type 3), so that the
+// file keeps exercising that path.
+func TestGoldenTreeless(t *testing.T) {
+	groupPath := filepath.Join("testdata", "golden-treeless.zrec")
+	dictPath := filepath.Join("testdata", "golden-treeless.dict")
+	if *update {
+		tr := zrec.NewTrainer(&zrec.TrainOptions{MaxDictSize: 4 << 10, SampleBytes: 256 << 10, Seed: 1})
+		for _, g := range groupsOf(pypiLines()[:4000], 8) {
+			tr.Add(g)
+		}
+		dict, err := tr.Train()
+		if err != nil || dict == nil {
+			t.Fatalf("train: %v", err)
+		}
+		var p []byte
+		for _, r := range goldenRecords {
+			p = zrec.AppendRecord(p, r)
+		}
+		g := mustEncoder(t, dict, nil).AppendGroup(nil, p)
+		if !isTreeless(t, g) {
+			t.Fatal("golden group is not treeless")
+		}
+		if err := os.WriteFile(dictPath, dict, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(groupPath, g, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dict, err := os.ReadFile(dictPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := os.ReadFile(groupPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !isTreeless(t, g) {
+		t.Fatal("golden-treeless.zrec is not a treeless group")
+	}
+	d := mustDecoder(t, dict, nil)
+	for i, r := range goldenRecords {
+		got, err := d.AppendRecord(nil, g, i)
+		if err != nil || !bytes.Equal(got, r) {
+			t.Fatalf("golden record %d = %q, %v; want %q", i, got, err, r)
+		}
+	}
+}

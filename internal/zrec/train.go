@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/klauspost/compress/dict"
+	"github.com/klauspost/compress/huff0"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -126,6 +127,9 @@ func (t *Trainer) Train() ([]byte, error) {
 		// repeats); no dictionary is the right answer for those.
 		return nil, nil
 	}
+	if c := completeLitTree(d, in); c != nil && usable(c, in[0]) {
+		d = c
+	}
 	if !usable(d, in[0]) {
 		// The builder can emit dictionaries that zstd then refuses
 		// (seen on near-random samples). No dictionary is still correct.
@@ -181,4 +185,67 @@ func checkDict(d []byte) error {
 		return corruptf("dictionary ID %d, want %d", id, DictID)
 	}
 	return nil
+}
+
+// completeLitTree returns dictionary d with its literals Huffman tree
+// rebuilt so that it codes every byte value, or nil when that fails. The
+// builder's tree only codes the bytes its sample had as literals, and an
+// Encoder can code a group's literals with the dictionary's tree (treeless,
+// so a reader builds no table per group: treeless.go) only if the tree
+// codes every literal of the group. The new tree follows the literal
+// statistics of the samples compressed with d, each byte value counted at
+// least once, as libzstd's ZDICT does.
+func completeLitTree(d []byte, samples [][]byte) []byte {
+	tree, rest, err := huff0.ReadTable(d[8:], nil)
+	if err != nil {
+		return nil
+	}
+	if codesAllBytes(tree) {
+		return d
+	}
+	e, err := NewEncoder(d, nil)
+	if err != nil {
+		return nil
+	}
+	defer e.Close()
+	var hist [256]int
+	total := 0
+	var s litScratch
+	var frame []byte
+	for _, p := range samples {
+		frame = e.enc.EncodeAll(p, frame[:0])
+		body, ok := frameBody(frame, len(p))
+		if !ok {
+			continue
+		}
+		lits, _, err := s.blockLiterals(body)
+		if err != nil {
+			continue
+		}
+		for _, b := range lits {
+			hist[b]++
+		}
+		total += len(lits)
+	}
+	if total == 0 {
+		return nil
+	}
+	// A synthetic block with each byte's share of the literals, at least
+	// one of every byte, is what the Huffman builder takes.
+	const want = 64 << 10
+	buf := make([]byte, 0, want+256)
+	for b, n := range hist {
+		k := max(1, int(int64(n)*want/int64(total)))
+		for range k {
+			buf = append(buf, byte(b))
+		}
+	}
+	hs := &huff0.Scratch{TableLog: 11}
+	if _, _, err := huff0.Compress1X(buf, hs); err != nil || len(hs.OutTable) == 0 {
+		return nil
+	}
+	out := make([]byte, 0, len(d)+len(hs.OutTable))
+	out = append(out, d[:8]...)
+	out = append(out, hs.OutTable...)
+	return append(out, rest...)
 }
