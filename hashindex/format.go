@@ -28,8 +28,11 @@ import (
 // file offset 16+8*i, each a uint64 entry:
 //
 //	bits 63..24  address (40 bits): the key's record address in the value
-//	             log shifted right by the trailer's address shift (0 for
-//	             codec-0 logs: the file offset of the key's keyed record)
+//	             log shifted right by the trailer's address shift s: with
+//	             s = 0 (codec-0 logs) the file offset of the key's keyed
+//	             record; with s = 4 (compressed keyed logs, whose addresses
+//	             are group offset << 4 | index) the file offset of the
+//	             group holding the key's record
 //	bits 23..16  displacement d (8 bits): slot - home slot, saturated at
 //	             255 (255 means "at least 255": do not use it to stop early)
 //	bits 15..0   fingerprint: the low 16 bits of the key's hash
@@ -41,11 +44,12 @@ import (
 //	 0:4    hash function (uint32): 1 = XXH3-64 with a 64-bit seed
 //	        (XXH3_64bits_withSeed of the reference xxHash library)
 //	 4:5    entry layout (uint8): 1 = the 8-byte entry above
-//	 5:6    address shift s (uint8): 0 in files this build writes (codec-0
-//	        value logs). Reserved for block codecs (issue 9: s = 4, an
-//	        entry holds the block's address, and the reader compares the
-//	        key with every record of the block); this build refuses s != 0
-//	        with ErrVersion
+//	 5:6    address shift s (uint8): 0 over a codec-0 keyed log; 4
+//	        (GroupShift) over a compressed keyed log (value log codec 1,
+//	        manifest feature zstd-records): an entry holds a group's
+//	        offset and the reader compares the key with every record of
+//	        the decoded group. Other values are refused with ErrVersion
+//	        (readers from before s = 4 refuse it too: never a misread)
 //	 6:8    reserved, 0
 //	 8:16   seed (uint64), chosen at random per dictionary build
 //	16:24   M, the number of home slots (uint64), M >= 1
@@ -78,7 +82,8 @@ import (
 //	    d = (e >> 16) & 0xff
 //	    if d < 255 and i - d > home: absent   (entries from here on have later homes)
 //	    if e & 0xffff == fingerprint and the record at (e >> 24) << shift
-//	       holds exactly k: found
+//	       holds exactly k (s = 4: one of the records of the group at
+//	       e >> 24 does): found
 //	    i = i + 1
 //	absent
 //
@@ -101,6 +106,17 @@ import (
 //	off  88: 00 (max displacement) and 23 reserved zero bytes
 //	off 112: 03 00 00 00 00 00 00 00  60 00 00 00 00 00 00 00   footer: count 3, body 96
 //	off 128: e5 01 7b 67  da 5d 56 3d  6b 76 64 48 49 58 00 00   body CRC, footer CRC, magic
+//
+// testdata/golden-groups.hix (TestGoldenGroups): the same keys over a
+// compressed keyed log, "a" and "b" in the group at offset 18 (addresses
+// 0x120, 0x121), "c" in the group at 37 (0x250), seed 1, shift 4. The
+// slots hold group offsets; only these bytes differ from golden.hix:
+//
+//	off  16: 2d 80 00 25 00 00 00 00   slot 0: group 37 ("c"), disp 0, fp 802d
+//	off  32: 20 23 00 12 00 00 00 00   slot 2: group 18 ("b"), disp 0, fp 2320
+//	off  40: 20 a7 00 12 00 00 00 00   slot 3: group 18 ("a"), disp 0, fp a720
+//	off  48: 01 00 00 00  01  04  00 00                         trailer: XXH3, layout 1, shift 4
+//	off 128: 52 34 65 56  da 90 58 eb                           body CRC, footer CRC
 
 // Magic starts and ends every index file.
 const Magic = "kvdHIX\x00\x00"
@@ -123,6 +139,9 @@ const (
 	EntryLen = 8
 	// MaxAddress is one past the largest address an entry holds (1 TiB).
 	MaxAddress = 1 << 40
+	// GroupShift is the address shift of an index over a compressed keyed
+	// log: entries hold record address >> 4, the group's file offset.
+	GroupShift = 4
 
 	// LoadFactor is the share of slots in use that the writer aims for:
 	// M = ceil(keys / LoadFactor). 0.8 measured the best single and batch

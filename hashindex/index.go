@@ -29,8 +29,8 @@ func Load(data []byte) (*Index, error) {
 		return nil, corruptf("body of %d bytes is not 8*L + %d", len(body), TrailerLen)
 	}
 	t, zero := decodeTrailer(body[len(body)-TrailerLen:])
-	if t.hash != HashXXH3 || t.layout != LayoutEntry8 || t.shift != 0 {
-		return nil, fmt.Errorf("hashindex: hash function %d, entry layout %d, address shift %d: this build reads 1, 1, 0: %w", t.hash, t.layout, t.shift, ErrVersion)
+	if t.hash != HashXXH3 || t.layout != LayoutEntry8 || (t.shift != 0 && t.shift != GroupShift) {
+		return nil, fmt.Errorf("hashindex: hash function %d, entry layout %d, address shift %d: this build reads 1, 1, 0 or 4: %w", t.hash, t.layout, t.shift, ErrVersion)
 	}
 	l := uint64(len(body)-TrailerLen) / EntryLen
 	switch {
@@ -51,6 +51,12 @@ func (x *Index) Len() uint64 { return x.t.keys }
 
 // Seed returns the hash seed.
 func (x *Index) Seed() uint64 { return x.t.seed }
+
+// Shift returns the address shift: 0 when an entry addresses one keyed
+// record, GroupShift when it addresses a group of a compressed keyed log
+// (Probe then returns the group's address, index 0, and the caller looks
+// for the key among the group's records).
+func (x *Index) Shift() uint8 { return x.t.shift }
 
 // Slots returns the table's number of slots (L).
 func (x *Index) Slots() uint64 { return x.t.l }
@@ -98,7 +104,8 @@ func (x *Index) Probe(h uint64) Probe {
 }
 
 // Next returns the address of the next candidate record, whose key the
-// caller must compare. ok is false when no slot can hold the key any more.
+// caller must compare (with Shift GroupShift: the address of the candidate
+// group, index bits 0, among whose records the caller looks for the key). ok is false when no slot can hold the key any more.
 // On a damaged table Next may return wrong candidates (the key comparison
 // rejects them) but never reads outside the table, and it stops after at
 // most L slots.
@@ -126,8 +133,29 @@ func (p *Probe) Next() (addr uint64, ok bool) {
 // entry's key (from keyAt, which reads the record at an address) must hash
 // to the entry's fingerprint and to a home consistent with its slot and
 // displacement; homes must not decrease along the table; and the number of
-// entries must equal the key count. Errors wrap ErrCorrupt.
+// entries must equal the key count. Errors wrap ErrCorrupt. An index whose
+// entries address groups (Shift GroupShift) needs VerifyGroups.
 func (x *Index) Verify(keyAt func(addr uint64) ([]byte, error)) error {
+	if x.t.shift != 0 {
+		if err := x.file.VerifyBody(); err != nil {
+			return fmt.Errorf("hashindex: %w", err)
+		}
+		return fmt.Errorf("hashindex: the entries address groups (shift %d): use VerifyGroups", x.t.shift)
+	}
+	var one [1][]byte
+	return x.VerifyGroups(func(addr uint64) ([][]byte, error) {
+		k, err := keyAt(addr)
+		one[0] = k
+		return one[:], err
+	})
+}
+
+// VerifyGroups is Verify for either shift: keysAt returns the keys stored
+// at an entry's address, one for shift 0, every key of the group for
+// GroupShift, and one of them must fit the entry as Verify describes.
+// (That every key of the dictionary has an entry is the caller's check:
+// reader.Dict.Verify probes the index with each key of the FST.)
+func (x *Index) VerifyGroups(keysAt func(addr uint64) ([][]byte, error)) error {
 	if err := x.file.VerifyBody(); err != nil {
 		return fmt.Errorf("hashindex: %w", err)
 	}
@@ -139,10 +167,11 @@ func (x *Index) Verify(keyAt func(addr uint64) ([]byte, error)) error {
 		}
 		n++
 		addr := (e >> 24) << x.t.shift
-		key, err := keyAt(addr)
+		keys, err := keysAt(addr)
 		if err != nil {
 			return fmt.Errorf("hashindex: slot %d: %w", i, err)
 		}
+		key := fitting(x, keys, e, i)
 		h := x.Hash(key)
 		hm := x.Home(h)
 		d := (e >> 16) & 0xff
@@ -166,4 +195,26 @@ func (x *Index) Verify(keyAt func(addr uint64) ([]byte, error)) error {
 		return corruptf("largest displacement is %d, the trailer says %d", maxD, x.t.maxDisp)
 	}
 	return nil
+}
+
+// fitting returns the key among keys that fits entry e in slot i: its
+// fingerprint matches and its home is consistent with the displacement.
+// Without one it returns the first key (nil if none), which the caller's
+// checks then reject with the reason.
+func fitting(x *Index, keys [][]byte, e, i uint64) []byte {
+	if len(keys) == 1 {
+		return keys[0]
+	}
+	d := (e >> 16) & 0xff
+	for _, k := range keys {
+		h := x.Hash(k)
+		hm := x.Home(h)
+		if e&0xffff == h&0xffff && hm <= i && (d == maxDisp && i-hm >= maxDisp || d < maxDisp && i-hm == d) {
+			return k
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	return keys[0]
 }

@@ -33,6 +33,11 @@ type WriterOptions struct {
 	// TmpDir is where full buffers spill as sorted runs (one temporary
 	// file, removed by Close and Abort). "" means os.TempDir().
 	TmpDir string
+	// AddrShift is the trailer's address shift: 0 (the default) when Add
+	// is given the offsets of keyed records, GroupShift when it is given
+	// the addresses of a compressed keyed log (group offset << 4 | index):
+	// the entries then hold the group offsets. Other values are refused.
+	AddrShift uint8
 }
 
 // pair is one key's hash and record address.
@@ -76,7 +81,8 @@ func NewWriter(w io.Writer, opts *WriterOptions) *Writer {
 	return &Writer{w: w, o: o}
 }
 
-// Add records key's record address. Addresses must be below MaxAddress.
+// Add records key's record address. Addresses, shifted right by
+// WriterOptions.AddrShift, must be in [1, MaxAddress).
 func (w *Writer) Add(key []byte, addr uint64) error {
 	if w.err != nil {
 		return w.err
@@ -84,7 +90,11 @@ func (w *Writer) Add(key []byte, addr uint64) error {
 	if w.closed {
 		return errClosed
 	}
-	if addr == 0 || addr >= MaxAddress {
+	if w.o.AddrShift != 0 && w.o.AddrShift != GroupShift {
+		w.err = fmt.Errorf("hashindex: address shift %d is not 0 or %d", w.o.AddrShift, GroupShift)
+		return w.err
+	}
+	if addr >>= w.o.AddrShift; addr == 0 || addr >= MaxAddress {
 		w.err = fmt.Errorf("hashindex: record address %d is outside [1, 2^40): the partition's value log is too large for a hash index (over 1 TiB)", addr)
 		return w.err
 	}
@@ -182,7 +192,7 @@ func (w *Writer) place(next func() (pair, bool, error)) (frame.Footer, error) {
 	if err != nil {
 		return frame.Footer{}, fmt.Errorf("hashindex: %w", err)
 	}
-	t := trailer{hash: HashXXH3, layout: LayoutEntry8, seed: w.o.Seed, m: homeSlots(w.n), keys: w.n}
+	t := trailer{hash: HashXXH3, layout: LayoutEntry8, shift: w.o.AddrShift, seed: w.o.Seed, m: homeSlots(w.n), keys: w.n}
 	var zeros [4096]byte
 	var slot uint64 // next slot to write
 	var b [8]byte
