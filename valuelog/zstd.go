@@ -405,3 +405,76 @@ func (l *Log) MatchAppend(dst []byte, off uint64, key []byte) ([]byte, bool, err
 
 // Compressed reports whether the log's records are compressed (codec 1).
 func (l *Log) Compressed() bool { return l.z != nil }
+
+// MatchGroupAppend looks for key among the keyed records of the group at
+// addr (index bits ignored) in a compressed keyed log, and if one holds it
+// appends its value to dst. It is how a hash index over groups (hashindex
+// shift 4) confirms a candidate: an absent key never matches. It decodes
+// the group into pooled scratch, so it does not allocate when dst has room
+// for the value. Errors wrap ErrCorrupt; on a log that is not compressed
+// and keyed it returns ErrKeyed.
+func (l *Log) MatchGroupAppend(dst []byte, addr uint64, key []byte) ([]byte, bool, error) {
+	if l.z == nil || !l.keyed {
+		return dst, false, ErrKeyed
+	}
+	z := l.z
+	bp := z.getBuf()
+	defer z.putBuf(bp)
+	payload, _, err := z.group(l.data, (*bp)[:0], addr)
+	if err != nil {
+		return dst, false, err
+	}
+	*bp = payload[:0]
+	g := addr &^ (1<<AddrShift - 1)
+	for i, p := 0, 0; p < len(payload); i++ {
+		a := g | uint64(i)
+		if i == 1<<AddrShift {
+			return dst, false, corruptf(a, "group holds more than %d records", 1<<AddrShift)
+		}
+		k, v, dist, next, err := nextKeyed(payload, p, a)
+		if err != nil {
+			return dst, false, err
+		}
+		if string(k) == string(key) {
+			if dist != 0 {
+				var buf []byte
+				buf, v, err = l.resolveZ(payload[:0], a, dist)
+				*bp = buf[:0]
+				if err != nil {
+					return dst, false, err
+				}
+			}
+			return append(dst, v...), true, nil
+		}
+		p = next
+	}
+	return dst, false, nil
+}
+
+// GroupKeys returns copies of the keys of the group at addr (index bits
+// ignored) in a compressed keyed log, in record order: what a hash index
+// over groups is verified against. Errors wrap ErrCorrupt; on a log that
+// is not compressed and keyed it returns ErrKeyed.
+func (l *Log) GroupKeys(addr uint64) ([][]byte, error) {
+	if l.z == nil || !l.keyed {
+		return nil, ErrKeyed
+	}
+	payload, _, err := l.z.group(l.data, nil, addr)
+	if err != nil {
+		return nil, err
+	}
+	g := addr &^ (1<<AddrShift - 1)
+	var keys [][]byte
+	for i, p := 0, 0; p < len(payload); i++ {
+		if i == 1<<AddrShift {
+			return nil, corruptf(g|uint64(i), "group holds more than %d records", 1<<AddrShift)
+		}
+		k, _, _, next, err := nextKeyed(payload, p, g|uint64(i))
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, k) // k aliases payload, a fresh allocation
+		p = next
+	}
+	return keys, nil
+}

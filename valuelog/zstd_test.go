@@ -103,6 +103,30 @@ func checkZ(t *testing.T, l *valuelog.Log, keys, vals [][]byte, addrs []uint64) 
 		if out, ok, err := l.MatchAppend(buf[:0], a, keys[i]); !ok || err != nil || !bytes.Equal(out, vals[i]) {
 			t.Fatalf("MatchAppend #%d: %v %v", i, ok, err)
 		}
+		// The hash index over groups gives the group's address, index 0.
+		g := a &^ (1<<valuelog.AddrShift - 1)
+		if out, ok, err := l.MatchGroupAppend(append(buf[:0], 'p'), g, keys[i]); !ok || err != nil || out[0] != 'p' || !bytes.Equal(out[1:], vals[i]) {
+			t.Fatalf("MatchGroupAppend #%d: %v %v", i, ok, err)
+		}
+		if _, ok, err := l.MatchGroupAppend(buf[:0], g, append(bytes.Clone(keys[i]), 0)); ok || err != nil {
+			t.Fatalf("MatchGroupAppend of an absent key #%d: %v %v", i, ok, err)
+		}
+	}
+	// GroupKeys lists each group's keys in order, and nothing else.
+	for i := 0; i < len(addrs); {
+		g := addrs[i] >> valuelog.AddrShift
+		gk, err := l.GroupKeys(addrs[i])
+		if err != nil {
+			t.Fatalf("GroupKeys #%d: %v", i, err)
+		}
+		for j, k := range gk {
+			if i+j >= len(addrs) || addrs[i+j]>>valuelog.AddrShift != g || !bytes.Equal(k, keys[i+j]) {
+				t.Fatalf("GroupKeys of group %d: key %d is %q", g, j, k)
+			}
+		}
+		if i += len(gk); i < len(addrs) && addrs[i]>>valuelog.AddrShift == g {
+			t.Fatalf("GroupKeys of group %d stops early at %d keys", g, len(gk))
+		}
 	}
 	it := l.Iter()
 	n := 0
@@ -208,6 +232,15 @@ func TestZstd_ByteFlips(t *testing.T) {
 					t.Fatalf("byte %d ^ %#x: record %d read back wrong without an error", pos, bit, i)
 				}
 			}
+			for i, a := range addrs {
+				v, ok, err := l.MatchGroupAppend(nil, a&^(1<<valuelog.AddrShift-1), keys[i])
+				if err != nil && !errors.Is(err, valuelog.ErrCorrupt) && err != valuelog.ErrKeyed { // a flipped codec flag
+					t.Fatalf("byte %d: MatchGroupAppend: %v", pos, err)
+				}
+				if ok && !bytes.Equal(v, vals[i]) {
+					t.Fatalf("byte %d ^ %#x: MatchGroupAppend %d read back wrong without an error", pos, bit, i)
+				}
+			}
 			it := l.Iter()
 			for it.Next() {
 			}
@@ -220,7 +253,7 @@ func TestZstd_ByteFlips(t *testing.T) {
 	}
 }
 
-// Ensure that AppendValue and MatchAppend do not allocate when the caller's
+// Ensure that AppendValue, MatchAppend and MatchGroupAppend do not allocate when the caller's
 // buffer has room.
 func TestZstd_NoAllocs(t *testing.T) {
 	keys, vals := pypiRecords(t, 500)
@@ -233,6 +266,7 @@ func TestZstd_NoAllocs(t *testing.T) {
 		i = (i + 7) % len(addrs)
 		buf, _ = l.AppendValue(buf[:0], addrs[i])
 		buf, _, _ = l.MatchAppend(buf[:0], addrs[i], keys[i])
+		buf, _, _ = l.MatchGroupAppend(buf[:0], addrs[i], keys[i])
 	})
 	if allocs > 0 && !raceEnabled {
 		t.Fatalf("%.1f allocations per AppendValue+MatchAppend", allocs)
