@@ -67,9 +67,9 @@ type Options struct {
 	// codec 1) in zstd groups, with Compression.Dict (zrec.Trainer) as the
 	// dictionary: the distinct values alone (manifest feature
 	// "zstd-values"; FST outputs become group offset << 4 | index), or,
-	// with KeyedRecords, the keyed records (feature "zstd-records"). Not
-	// yet combinable with HashIndex (the index must address groups:
-	// address shift 4).
+	// with KeyedRecords or HashIndex, the keyed records (feature
+	// "zstd-records"; a hash index then addresses groups, address shift
+	// 4, and Get decodes the candidate group to compare the key).
 	Compression *valuelog.Compression
 	// CompressionDict, when Compression is set without a Dict, is called
 	// once, when the first partition is created, for the dictionary (nil:
@@ -114,15 +114,16 @@ func Create(path string, opts *Options) (*Builder, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.Compression != nil {
-		if o.HashIndex != nil {
-			return nil, errors.New("builder: Compression with HashIndex is not supported yet (the index would have to address groups)")
-		}
-	}
 	if o.HashIndex != nil {
 		h := *o.HashIndex
 		for h.Seed == 0 {
 			h.Seed = rand.Uint64()
+		}
+		// Over compressed keyed records an entry names the record's
+		// group (its address >> 4), and Get looks in the decoded group.
+		h.AddrShift = 0
+		if o.Compression != nil {
+			h.AddrShift = hashindex.GroupShift
 		}
 		o.HashIndex = &h
 		o.KeyedRecords = true

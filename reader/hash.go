@@ -16,6 +16,13 @@ import "fmt"
 // alone, is read together with the record's first byte: both lines are
 // then fetched at once.
 func (p *part) hashGet(key []byte, h uint64) ([]byte, error) {
+	if p.log.Compressed() { // the index addresses groups: decode, then compare
+		v, err := p.hashAppendGroup(nil, key, h)
+		if err == nil && v == nil {
+			v = []byte{}
+		}
+		return v, err
+	}
 	pr := p.hix.Probe(h)
 	for {
 		addr, ok := pr.Next()

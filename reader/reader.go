@@ -141,6 +141,12 @@ func openPart(dir *dirRef, mp *manifest.Partition, keyed, compressed bool, advic
 	if p.hix, err = hashindex.Load(p.hixFile.Data); err != nil {
 		return p, fmt.Errorf("reader: %s: %w", dir.join(mp.HashIndex.Name), err)
 	}
+	// An index over a compressed keyed log addresses its groups (shift 4);
+	// one over a raw keyed log, its records (shift 0). Any other pairing
+	// would compare keys at the wrong bytes.
+	if groups := p.hix.Shift() == hashindex.GroupShift; !keyed || groups != compressed {
+		return p, fmt.Errorf("reader: %s: %w: address shift %d over a value log that is keyed %v, compressed %v", dir.join(mp.HashIndex.Name), ErrCorrupt, p.hix.Shift(), keyed, compressed)
+	}
 	return p, matchManifest(dir, *mp.HashIndex, p.hix.Footer())
 }
 
@@ -252,6 +258,9 @@ func (d *Dict) AppendGet(dst, key []byte) ([]byte, error) {
 	p := d.find(key)
 	if p == nil {
 		return dst, ErrNotFound
+	}
+	if p.hix != nil && p.log.Compressed() {
+		return p.hashAppendGroup(dst, key, p.hix.Hash(key))
 	}
 	if p.hix != nil || !p.log.Compressed() {
 		v, err := d.Get(key)

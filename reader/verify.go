@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/kvdict/kvdict/valuelog"
 )
 
 // Verify reads the whole dictionary and checks it: every file's body
@@ -73,10 +75,15 @@ func (d *Dict) verifyPart(i int, progress *atomic.Int64) error {
 		return fmt.Errorf("reader: %s: %w", p.logName, err)
 	}
 	if p.hix != nil {
-		err := p.hix.Verify(func(addr uint64) ([]byte, error) {
-			k, _, err := p.log.Record(addr)
-			return k, err
-		})
+		var err error
+		if p.log.Compressed() {
+			err = p.hix.VerifyGroups(p.log.GroupKeys)
+		} else {
+			err = p.hix.Verify(func(addr uint64) ([]byte, error) {
+				k, _, err := p.log.Record(addr)
+				return k, err
+			})
+		}
 		if err != nil {
 			return fmt.Errorf("reader: %s: %w", p.hixName, err)
 		}
@@ -124,8 +131,12 @@ func (d *Dict) verifyPart(i int, progress *atomic.Int64) error {
 	return nil
 }
 
-// checkHashed checks that the hash index finds key at the FST's offset.
+// checkHashed checks that the hash index finds key at the FST's offset
+// (at its group, for an index over groups).
 func (p *part) checkHashed(key []byte, off uint64) error {
+	if p.log.Compressed() {
+		off &^= 1<<valuelog.AddrShift - 1
+	}
 	pr := p.hix.Probe(p.hix.Hash(key))
 	for {
 		addr, ok := pr.Next()

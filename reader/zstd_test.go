@@ -57,27 +57,33 @@ func TestZstd_Dictionary(t *testing.T) {
 	if raceEnabled || testing.Short() {
 		n, partsList = 5_000, []int{3} // zstd under the race detector is ~10x slower
 	}
-	for _, keyed := range []bool{false, true} {
+	for _, mode := range []string{"values", "keyed", "hash-index"} {
+		keyed := mode != "values"
 		if keyed {
-			// kvbuild writes value-only logs; keyed ones (builder
-			// KeyedRecords) get a smaller run, keeping the package's tests
-			// well inside go test's 10 minutes on a loaded machine.
+			// kvbuild writes value-only logs without the index; keyed
+			// ones (builder KeyedRecords, or HashIndex: keyed records in
+			// groups that the index addresses) get a smaller run, keeping
+			// the package's tests well inside go test's 10 minutes on a
+			// loaded machine.
 			n, partsList = min(n, 20_000), []int{3}
 		}
 		kvs := zstdKVs(n)
 		o := newOracle(kvs)
 		for _, parts := range partsList {
-			t.Run(fmt.Sprintf("keyed=%v/parts=%d", keyed, parts), func(t *testing.T) {
-				checkZstdDictionary(t, kvs, o, parts, keyed)
+			t.Run(fmt.Sprintf("%s/parts=%d", mode, parts), func(t *testing.T) {
+				checkZstdDictionary(t, kvs, o, parts, keyed, mode == "hash-index")
 			})
 		}
 	}
 }
 
-func checkZstdDictionary(t *testing.T, kvs []testutil.KV, o oracle, parts int, keyed bool) {
+func checkZstdDictionary(t *testing.T, kvs []testutil.KV, o oracle, parts int, keyed, hix bool) {
 	{
 		opts := zstdOptions(t, kvs)
 		opts.KeyedRecords = keyed
+		if hix {
+			opts.HashIndex = hashOptions(t).HashIndex
+		}
 		dir := testutil.MustBuild(t, kvs, parts, opts)
 		d, err := reader.Open(dir, nil)
 		if err != nil {
@@ -89,6 +95,12 @@ func checkZstdDictionary(t *testing.T, kvs []testutil.KV, o oracle, parts int, k
 		}
 		if !keyed && (!slices.Contains(f, manifest.FeatureZstdValues) || len(f) != 1) {
 			t.Fatalf("features %q", f)
+		}
+		if of := d.Manifest().OptionalFeatures; hix != slices.Contains(of, manifest.FeatureHashIndex) {
+			t.Fatalf("optional features %q", of)
+		}
+		if st, err := d.Stats(); err != nil || hix != (st.HashIndexBytes > 0) {
+			t.Fatalf("hash index bytes %d, %v", st.HashIndexBytes, err)
 		}
 		if b := d.Manifest().Build; b["vlog.compression"] != "zstd" || parseRatio(b["vlog.compression_ratio"]) < 1.5 {
 			t.Fatalf("build info %q", b)
@@ -114,6 +126,28 @@ func checkZstdDictionary(t *testing.T, kvs []testutil.KV, o oracle, parts int, k
 			}
 			if out, err := d.AppendGet(buf[:0], []byte(k)); !errors.Is(err, reader.ErrNotFound) || len(out) != 0 {
 				t.Fatalf("AppendGet(absent %q): %v", k, err)
+			}
+		}
+		// Many absent keys, near present ones: with the index, some share a
+		// candidate group and a fingerprint, and the key comparison in the
+		// decoded group must reject them.
+		for i, k := range o.sortedKeys() {
+			if i%7 != 0 {
+				continue
+			}
+			for _, a := range [][]byte{append([]byte(k), 0), []byte(k)[:len(k)/2]} {
+				if _, ok := o[string(a)]; ok {
+					continue
+				}
+				if v, err := d.Get(a); !errors.Is(err, reader.ErrNotFound) {
+					t.Fatalf("Get(absent %q) = %q, %v", trunc(a), trunc(v), err)
+				}
+				if ok, err := d.Contains(a); ok || err != nil {
+					t.Fatalf("Contains(absent %q) = %v, %v", trunc(a), ok, err)
+				}
+			}
+			if ok, err := d.Contains([]byte(k)); !ok || err != nil {
+				t.Fatalf("Contains(%q) = %v, %v", trunc([]byte(k)), ok, err)
 			}
 		}
 		keys := o.sortedKeys()
@@ -169,15 +203,21 @@ func checkZstdDictionary(t *testing.T, kvs []testutil.KV, o oracle, parts int, k
 // alone or keyed records) makes Open, Get or Verify fail with ErrCorrupt,
 // and never yields a wrong value.
 func TestZstd_FlippedValueLog(t *testing.T) {
-	for _, keyed := range []bool{false, true} {
-		t.Run(fmt.Sprintf("keyed=%v", keyed), func(t *testing.T) { flipZstdValueLog(t, keyed) })
+	for _, mode := range []string{"values", "keyed", "hash-index"} {
+		t.Run(mode, func(t *testing.T) {
+			opts := &builder.Options{KeyedRecords: mode != "values", Compression: &valuelog.Compression{}}
+			if mode == "hash-index" {
+				opts.HashIndex = hashOptions(t).HashIndex
+			}
+			flipZstdValueLog(t, opts)
+		})
 	}
 }
 
-func flipZstdValueLog(t *testing.T, keyed bool) {
+func flipZstdValueLog(t *testing.T, opts *builder.Options) {
 	kvs := testutil.RandomKVs(300, 4)
 	o := newOracle(kvs)
-	dir := testutil.MustBuild(t, kvs, 1, &builder.Options{KeyedRecords: keyed, Compression: &valuelog.Compression{}})
+	dir := testutil.MustBuild(t, kvs, 1, opts)
 	logs, _ := filepath.Glob(filepath.Join(dir, "*.vlog"))
 	if len(logs) != 1 {
 		t.Fatalf("value logs %v", logs)
@@ -234,33 +274,79 @@ func flipZstdValueLog(t *testing.T, keyed bool) {
 }
 
 // Ensure that AppendGet does not allocate on a compressed dictionary when
-// the buffer has room.
+// the buffer has room, with and without the hash index.
 func TestZstd_AppendGetAllocs(t *testing.T) {
 	kvs := testutil.RandomKVs(5000, 5)
-	dir := testutil.MustBuild(t, kvs, 1, zstdOptions(t, kvs))
-	d, err := reader.Open(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	buf := make([]byte, 0, 1<<16)
-	buf, _ = d.AppendGet(buf, kvs[0].Key)
-	i := 0
-	allocs := testing.AllocsPerRun(500, func() {
-		i = (i + 13) % len(kvs)
-		buf, _ = d.AppendGet(buf[:0], kvs[i].Key)
-	})
-	if allocs > 0 && !raceEnabled {
-		t.Fatalf("AppendGet: %.1f allocations per call", allocs)
+	for _, hix := range []bool{false, true} {
+		opts := zstdOptions(t, kvs)
+		if hix {
+			opts.HashIndex = hashOptions(t).HashIndex
+		}
+		dir := testutil.MustBuild(t, kvs, 1, opts)
+		d, err := reader.Open(dir, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 0, 1<<16)
+		buf, _ = d.AppendGet(buf, kvs[0].Key)
+		i := 0
+		allocs := testing.AllocsPerRun(500, func() {
+			i = (i + 13) % len(kvs)
+			buf, _ = d.AppendGet(buf[:0], kvs[i].Key)
+		})
+		d.Close()
+		if allocs > 0 && !raceEnabled {
+			t.Fatalf("hash index %v: AppendGet: %.1f allocations per call", hix, allocs)
+		}
 	}
 }
 
-// Ensure that compression cannot be combined with a hash index yet.
-func TestZstd_NoHashIndexYet(t *testing.T) {
-	o := hashOptions(t)
-	o.Compression = &valuelog.Compression{}
-	if _, err := builder.Create(filepath.Join(t.TempDir(), "d"), o); err == nil {
-		t.Fatal("Create accepted Compression with HashIndex")
+// Ensure that every flipped byte of a hash index over compressed groups
+// gives the right value, ErrNotFound or ErrCorrupt from Get (the key
+// compared in the decoded group decides), never another key's value or a
+// value for an absent key, and that Verify reports it.
+func TestZstd_HashIndexEveryFlippedByte(t *testing.T) {
+	kvs := testutil.RandomKVs(80, 14)
+	opts := &builder.Options{Compression: &valuelog.Compression{}, HashIndex: hashOptions(t).HashIndex}
+	dir := testutil.MustBuild(t, kvs, 1, opts)
+	name := filepath.Join(dir, "part-00000.hix")
+	orig, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := newOracle(kvs)
+	for pos := range orig {
+		b := bytes.Clone(orig)
+		b[pos] ^= 0x5a
+		if err := os.WriteFile(name, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		d, err := reader.Open(dir, nil)
+		if err != nil {
+			if !errors.Is(err, reader.ErrCorrupt) && !errors.Is(err, reader.ErrMagic) && !errors.Is(err, reader.ErrVersion) {
+				t.Fatalf("byte %d: Open: %v wraps no sentinel", pos, err)
+			}
+			continue
+		}
+		for _, kv := range kvs {
+			v, err := d.Get(kv.Key)
+			if err == nil && !bytes.Equal(v, kv.Value) {
+				t.Fatalf("byte %d: Get(%q) = %q, want %q or an error", pos, kv.Key, v, kv.Value)
+			}
+			if err != nil && !errors.Is(err, reader.ErrNotFound) && !errors.Is(err, reader.ErrCorrupt) {
+				t.Fatalf("byte %d: Get(%q): %v", pos, kv.Key, err)
+			}
+			absent := append(bytes.Clone(kv.Key), '~')
+			if _, ok := o[string(absent)]; !ok {
+				if v, err := d.Get(absent); err == nil {
+					t.Fatalf("byte %d: absent key %q returned %q", pos, absent, v)
+				}
+			}
+		}
+		if err := d.Verify(); !errors.Is(err, reader.ErrCorrupt) {
+			t.Errorf("byte %d: Verify = %v, want ErrCorrupt", pos, err)
+		}
+		d.Close()
 	}
 }
 

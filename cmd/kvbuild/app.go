@@ -265,7 +265,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			&cli.BoolFlag{Name: "skip-invalid", Usage: "skip invalid lines (reported at the end) instead of failing"},
 			&cli.BoolFlag{Name: "bare-keys", Usage: "a line without a TAB is a key with an empty value (sets; counting with --duplicates count)"},
 			&cli.IntFlag{Name: "skip-header", Usage: "skip the first `N` lines of every INPUT (header rows)"},
-			&cli.StringFlag{Name: "compression", Value: "none", Usage: "zstd: store the distinct values in zstd-compressed groups of up to 8 values (1 KiB), with a dictionary trained on a sample of the input files while they are sorted (standard input is not sampled: no dictionary); none: raw records. See docs/BENCHMARKS.md section 6 for the default. Not yet combinable with --hash-index"},
+			&cli.StringFlag{Name: "compression", Value: "none", Usage: "zstd: store the distinct values in zstd-compressed groups of up to 8 values (1 KiB), with a dictionary trained on a sample of the input files while they are sorted (standard input is not sampled: no dictionary); none: raw records. With --hash-index the groups hold keyed records (key and value) and the index addresses groups. See docs/BENCHMARKS.md section 6 for the default"},
 			&cli.BoolFlag{Name: "hash-index", Value: defaultHashIndex, Usage: "store keys with their values and build a hash index per partition: Get in about two cache misses instead of an FST walk, for about 10 bytes per key plus the key's length (--hash-index=false: FST lookups only, the smaller dictionary)"},
 			&cli.IntFlag{Name: "registry", Value: -1, Usage: "vellum registry `ROWS` (suffix sharing): -1 = off, the fastest build; 0 = the fst package default (10000); bigger = a slightly smaller FST, a much slower build"},
 			&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile (development)"},
@@ -417,9 +417,6 @@ func sortOptions(c *cli.Context, out string) (*builder.SortOptions, error) {
 	switch compressionWanted(c) {
 	case "none", "":
 	case "zstd":
-		if hix {
-			return nil, usageErr("--compression zstd with --hash-index is not supported yet")
-		}
 		comp = &valuelog.Compression{}
 	default:
 		return nil, usageErr("--compression: %q is not zstd or none", c.String("compression"))

@@ -43,7 +43,8 @@
 //
 //	hash-index      every partition has a hash index file (Partition.HashIndex,
 //	                package hashindex) over its keyed records; requires
-//	                keyed-records
+//	                keyed-records. With zstd-records the index addresses
+//	                the records' groups (its address shift is 4)
 //
 // Worked example: the header of a manifest with a 300-byte body is
 //

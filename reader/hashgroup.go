@@ -1,0 +1,26 @@
+package reader
+
+import "fmt"
+
+// hashAppendGroup is hashGet over a compressed keyed log, whose hash index
+// addresses groups (hashindex.GroupShift): each candidate group whose
+// entry's fingerprint matches is decoded once and its records' keys are
+// compared with key, so, as with raw records, an absent key never returns
+// a value. The value is appended to dst; the group is decoded into pooled
+// scratch, so nothing is allocated when dst has room.
+func (p *part) hashAppendGroup(dst, key []byte, h uint64) ([]byte, error) {
+	pr := p.hix.Probe(h)
+	for {
+		addr, ok := pr.Next()
+		if !ok {
+			return dst, ErrNotFound
+		}
+		out, ok, err := p.log.MatchGroupAppend(dst, addr, key)
+		if err != nil {
+			return dst, fmt.Errorf("reader: %s: hash index entry points at a bad group: %w", p.hixName, err)
+		}
+		if ok {
+			return out, nil
+		}
+	}
+}
