@@ -236,6 +236,7 @@ typedef struct {
 	const uint8_t *hix;  /* the table: L slots of 8 bytes */
 	uint64_t hix_l, hix_m, hix_seed;
 	uint8_t hix_maxdisp;
+	uint8_t hix_shift; /* 0: entries address records; 4: groups of a compressed keyed log */
 } kvd_part;
 
 /* kvd_part_init validates both files' framing and vellum's header and
@@ -337,10 +338,17 @@ static int kvd_hix_init(kvd_part *p, const uint8_t *d, uint64_t n, uint64_t nkey
 	}
 	const uint8_t *t = body + bl - KVD_HIX_TRAILER;
 	uint32_t hash = (uint32_t)kvd_le(t, 4);
-	if (hash != 1 || t[4] != 1 || t[5] != 0) {
-		snprintf(err, errlen, "hash function %u, entry layout %u, address shift %u: this build reads 1, 1, 0", hash,
-		         t[4], t[5]);
+	if (hash != 1 || t[4] != 1 || (t[5] != 0 && t[5] != 4)) {
+		snprintf(err, errlen, "hash function %u, entry layout %u, address shift %u: this build reads 1, 1, 0 or 4",
+		         hash, t[4], t[5]);
 		return KVD_VERSION;
+	}
+	/* shift 4 addresses the groups of a compressed keyed log, shift 0 the
+	 * records of a raw one: any other pairing compares the wrong bytes */
+	if ((t[5] == 4) != (p->zcodec != 0) || !p->keyed) {
+		snprintf(err, errlen, "address shift %u over a value log that is keyed %d, compressed %d", t[5], p->keyed,
+		         p->zcodec);
+		return KVD_CORRUPT;
 	}
 	int zero = t[6] == 0 && t[7] == 0;
 	for (int i = 41; i < KVD_HIX_TRAILER; i++)
@@ -358,6 +366,7 @@ static int kvd_hix_init(kvd_part *p, const uint8_t *d, uint64_t n, uint64_t nkey
 		p->hix_m = m;
 		p->hix_seed = kvd_le(t + 8, 8);
 		p->hix_maxdisp = t[40];
+		p->hix_shift = t[5];
 	}
 	return 0;
 }
@@ -890,6 +899,41 @@ static int kvd_zvalue(const kvd_part *p, kvd_zctx *z, uint64_t addr, const uint8
 	}
 }
 
+/* kvd_zfind looks for key among the keyed records of the group at address
+ * addr (index bits 0) of a compressed keyed log: a hash index with address
+ * shift 4 names groups, not records. KVD_FOUND with the value (through
+ * kvd_zkeyed, which follows a reference), KVD_MISSING, or KVD_CORRUPT. */
+static int kvd_zfind(const kvd_part *p, kvd_zctx *z, uint64_t addr, const uint8_t *key, size_t klen,
+                     const uint8_t **val, uint64_t *vlen)
+{
+	int rc = kvd_group(p, z, 0, addr >> 4);
+	if (rc < 0)
+		return rc;
+	const uint8_t *b = z->pay[0];
+	uint64_t end = z->plen[0], o = 0, k, x;
+	for (uint64_t i = 0; o < end; i++) {
+		if (i == 16 || b[o] > 1)
+			return KVD_CORRUPT; /* more records than an address can name, or an unknown tag */
+		int tag = b[o++];
+		if (kvd_uvarint(b, end, &o, &k) < 0 || k > KVD_MAX_KEY_LEN || k > end - o)
+			return KVD_CORRUPT;
+		uint64_t ko = o;
+		o += k;
+		if (kvd_uvarint(b, end, &o, &x) < 0 || (tag == 0 && x > end - o))
+			return KVD_CORRUPT;
+		if (k == klen && memcmp(b + ko, key, klen) == 0) {
+			const uint8_t *kk;
+			uint64_t kl;
+			if ((rc = kvd_zkeyed(p, z, addr | i, &kk, &kl, val, vlen)) < 0)
+				return rc;
+			return KVD_FOUND;
+		}
+		if (tag == 0)
+			o += x;
+	}
+	return KVD_MISSING;
+}
+
 /* kvd_value returns the value of key, whose record is at off (from the FST
  * or the index). In a keyed log the record's key must be key: from the FST
  * a mismatch is damage (KVD_CORRUPT); from the index (probe != 0) it means
@@ -901,6 +945,8 @@ static inline int kvd_value(const kvd_part *p, kvd_zctx *z, uint64_t off, const 
 		return kvd_zvalue(p, z, off, val, vlen);
 	if (!p->keyed)
 		return kvd_record(p, off, val, vlen) < 0 ? KVD_CORRUPT : KVD_FOUND;
+	if (probe && p->hix_shift)
+		return kvd_zfind(p, z, off, key, klen, val, vlen);
 	const uint8_t *k;
 	uint64_t kl;
 	if (p->zcodec) {
@@ -950,7 +996,7 @@ static inline int kvd_hix_next(const kvd_part *p, uint64_t h, uint64_t home, uin
 		if ((e & 0xffff) != (h & 0xffff))
 			continue;
 		*i = j;
-		*addr = e >> 24;
+		*addr = (e >> 24) << p->hix_shift;
 		return 1;
 	}
 	return 0;
@@ -1053,7 +1099,10 @@ static inline void kvd_prefetch_state(const kvd_part *p, uint64_t addr)
 static inline void kvd_prefetch_record(const kvd_part *p, uint64_t addr, size_t klen)
 {
 	/* its first line, and the one with the end of the stored key (keyed
-	 * records) or the value's first bytes */
+	 * records) or the value's first bytes; in a compressed log, the
+	 * group's first bytes */
+	if (p->zcodec)
+		addr >>= 4;
 	if (addr < p->vlog_end) {
 		__builtin_prefetch(p->vlog + addr);
 		uint64_t end = addr + (p->keyed ? klen + 2 : 64);

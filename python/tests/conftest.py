@@ -38,7 +38,7 @@ if os.environ.get("KVDICT_REQUIRE_C") and not kvdict._dict._kvdict.ZSTD:
 def opens(name, backend):
     """Whether backend reads dictionary name; the pure-Python reader refuses
     compressed ones (zstd) with VersionError, which is checked here."""
-    if name.endswith("zstd") and backend == "python":
+    if "zstd" in name and backend == "python":
         return False
     return True
 
@@ -152,6 +152,9 @@ def dicts(kvbuild, kvlookup, tmp_path_factory):
         "edge-hix": (edge_pairs(2), ["--threads", "4", "--hash-index"]),
         "url-zstd": (url_pairs(30000, 1), ["--threads", "3", "--compression", "zstd"]),
         "edge-zstd": (edge_pairs(2), ["--threads", "4", "--compression", "zstd"]),
+        # keyed records in zstd groups, the hash index addressing groups
+        "url-zstd-hix": (url_pairs(30000, 1), ["--threads", "3", "--compression", "zstd", "--hash-index"]),
+        "edge-zstd-hix": (edge_pairs(2), ["--threads", "4", "--compression", "zstd", "--hash-index"]),
         "one": ([(b"only", b"key")], []),
         "empty": ([], []),
     }

@@ -32,7 +32,7 @@ def test_flip_golden(backend, path):
 
 
 # Ensure flips in a bigger, multi-partition dictionary are caught too.
-@pytest.mark.parametrize("name", ["pypi", "url-zstd"])
+@pytest.mark.parametrize("name", ["pypi", "url-zstd", "edge-zstd-hix"])
 def test_flip_built(backend, dicts, name):
     if backend == "python":
         pytest.skip("pure-Python verify is too slow on this size; the golden flips cover it")
@@ -41,7 +41,7 @@ def test_flip_built(backend, dicts, name):
 
 # Ensure random garbage inside the FST and value-log bodies (which open
 # does not checksum) gives kvdict errors or answers, never a crash or hang.
-@pytest.mark.parametrize("name", ["golden", "golden-hash", "edge", "edge-hix", "edge-zstd"])
+@pytest.mark.parametrize("name", ["golden", "golden-hash", "edge", "edge-hix", "edge-zstd", "edge-zstd-hix"])
 def test_garbage(backend, dicts, name):
     if backend == "python" and not name.startswith("golden"):
         pytest.skip("too slow in pure Python; the golden garbage run covers its checks")

@@ -13,7 +13,8 @@ import pytest
 import kvdict
 from conftest import opens
 
-NAMES = ["url", "edge", "one", "empty", "pypi", "url-hix", "edge-hix", "url-zstd", "edge-zstd"]
+NAMES = ["url", "edge", "one", "empty", "pypi", "url-hix", "edge-hix", "url-zstd", "edge-zstd", "url-zstd-hix",
+         "edge-zstd-hix"]
 
 
 def _mixed(want, seed, n):

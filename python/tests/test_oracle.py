@@ -10,7 +10,8 @@ import pytest
 import kvdict
 from conftest import dump, opens  # noqa: F401
 
-NAMES = ["url", "edge", "one", "empty", "pypi", "url-hix", "edge-hix", "url-zstd", "edge-zstd", "pypi-zstd"]
+NAMES = ["url", "edge", "one", "empty", "pypi", "url-hix", "edge-hix", "url-zstd", "edge-zstd", "pypi-zstd",
+         "url-zstd-hix", "edge-zstd-hix"]
 
 
 def _get(dicts, name, backend):
@@ -62,7 +63,7 @@ def test_misses(dicts, backend, name):
 
 # Ensure prefix scans and ranges equal the filtered oracle, across
 # partition boundaries.
-@pytest.mark.parametrize("name", ["url", "edge", "pypi", "url-hix", "url-zstd", "pypi-zstd"])
+@pytest.mark.parametrize("name", ["url", "edge", "pypi", "url-hix", "url-zstd", "pypi-zstd", "url-zstd-hix"])
 def test_scans(dicts, backend, name):
     path, want = _get(dicts, name, backend)
     keys = [k for k, _ in want]
@@ -90,24 +91,28 @@ def test_scans(dicts, backend, name):
 # the index's table zeroed (its footer left intact, so open accepts it),
 # present keys become absent in C while the pure-Python reader, which walks
 # the FST, still finds them. Never a wrong value either way.
-def test_hash_index_used(dicts, tmp_path):
+@pytest.mark.parametrize("name", ["url-hix", "url-zstd-hix"])
+def test_hash_index_used(dicts, tmp_path, name):
     import kvdict._dict
 
     if "c" not in kvdict.backends() or not getattr(kvdict._dict._kvdict, "HASH_INDEX", 0):
         pytest.skip("C reader without XXH3")
     import shutil
 
-    path, want = dicts["url-hix"]
+    path, want = dicts[name]
     dst = tmp_path / "d"
     shutil.copytree(path, dst)
-    for name in os.listdir(dst):
-        if name.endswith(".hix"):
-            b = bytearray((dst / name).read_bytes())
+    for f in os.listdir(dst):
+        if f.endswith(".hix"):
+            b = bytearray((dst / f).read_bytes())
             b[16:len(b) - 32 - 64] = bytes(len(b) - 32 - 64 - 16)
-            (dst / name).write_bytes(b)
-    with kvdict.open(dst, backend="c") as c, kvdict.open(dst, backend="python") as p:
+            (dst / f).write_bytes(b)
+    with kvdict.open(dst, backend="c") as c:
         for k, v in want[:200]:
             assert c.get(k) is None
-            assert p[k] == v
         with pytest.raises(kvdict.CorruptError):
             c.verify()
+    if opens(name, "python"):
+        with kvdict.open(dst, backend="python") as p:
+            for k, v in want[:200]:
+                assert p[k] == v
