@@ -323,7 +323,7 @@ func action(c *cli.Context, stdin io.Reader, stderr io.Writer) error {
 		done := make(chan trained, 1)
 		names := c.Args().Slice()
 		go func() {
-			d, err := trainDict(names, b.KeyedRecords)
+			d, err := trainDict(names, b.KeyedRecords || b.HashIndex != nil) // an index implies keyed records
 			done <- trained{d, err}
 		}()
 		b.CompressionDict = func() ([]byte, error) { t := <-done; return t.dict, t.err }
