@@ -14,14 +14,21 @@ const KVBuildEnv = "KVBENCH_KVBUILD"
 
 // kvBuild is the user's path to a kvdict dictionary: the kvbuild CLI on the
 // original, unsorted TSV (parse, sort in bounded memory, de-duplicate,
-// build partitions on every core), with its default flags. It is measured
-// for build time, peak RSS and size only: its lookups are kvdict's.
-type kvBuild struct{}
+// build partitions on every core), with its default flags (kvbuild) or
+// with --hash-index (kvbuild-hash). It is measured for build time, peak RSS
+// and size only: its lookups are kvdict's and kvdict-hash's.
+type kvBuild struct {
+	name  string
+	flags []string
+}
 
-func init() { register(kvBuild{}) }
+func init() {
+	register(kvBuild{name: "kvbuild"})
+	register(kvBuild{name: "kvbuild-hash", flags: []string{"--hash-index"}})
+}
 
-func (kvBuild) Name() string           { return "kvbuild" }
-func (kvBuild) Path(dir string) string { return filepath.Join(dir, "kvbuild.dict") }
+func (s kvBuild) Name() string           { return s.name }
+func (s kvBuild) Path(dir string) string { return filepath.Join(dir, s.name+".dict") }
 
 // BuildOnly marks systems measured for building only.
 func (kvBuild) BuildOnly() bool { return true }
@@ -35,11 +42,12 @@ func (s kvBuild) Build(dir, sorted, raw string) error {
 	if bin == "" {
 		return errors.New("kvbuild: no binary (" + KVBuildEnv + " unset)")
 	}
-	cmd := exec.Command(bin, "-q", "--force", "-o", s.Path(dir), raw)
+	args := append([]string{"-q", "--force"}, s.flags...)
+	cmd := exec.Command(bin, append(args, "-o", s.Path(dir), raw)...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
-		return errors.New("kvbuild: " + err.Error() + ": " + strings.TrimSpace(stderr.String()))
+		return errors.New(strings.Join(append([]string{"kvbuild"}, s.flags...), " ") + ": " + err.Error() + ": " + strings.TrimSpace(stderr.String()))
 	}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		LastBuildPeakRSS = ru.Maxrss * 1024
@@ -49,6 +57,4 @@ func (s kvBuild) Build(dir, sorted, raw string) error {
 
 func (s kvBuild) Files(dir, raw string) ([]string, error) { return filesUnder(s.Path(dir)) }
 
-func (s kvBuild) Open(dir, raw string) (Store, error) {
-	return kvDict{}.openAt(s.Path(dir))
-}
+func (s kvBuild) Open(dir, raw string) (Store, error) { return openKVDict(s.Path(dir)) }

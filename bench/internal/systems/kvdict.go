@@ -1,31 +1,69 @@
 package systems
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"os"
 	"path/filepath"
 
 	"github.com/kvdict/kvdict/builder"
+	"github.com/kvdict/kvdict/hashindex"
+	"github.com/kvdict/kvdict/internal/zrec"
 	"github.com/kvdict/kvdict/reader"
+	"github.com/kvdict/kvdict/valuelog"
 )
 
 // kvDict is kvdict itself, written through the public builder package (one
-// partition, from the sorted stream) and read through reader.
-type kvDict struct{}
+// partition, from the sorted stream) and read through reader, in the
+// variants kvbuild's flags choose:
+//
+//	kvdict            FST and raw values (kvbuild's defaults)
+//	kvdict-hash       keyed records and a hash index (--hash-index): Get goes
+//	                  through the index, scans read the value log in order
+//	kvdict-zstd       values in zstd groups of 8 with a dictionary trained on
+//	                  a sample (--compression zstd), read with AppendGet into
+//	                  a buffer per getter (no allocation per lookup)
+//	kvdict-zstd-hash  both: keyed records in zstd groups, the index naming
+//	                  each key's group (--compression zstd --hash-index)
+//
+// All share the FST options, so they differ only in the value log and the
+// index.
+type kvDict struct {
+	name       string
+	hash, zstd bool
+}
 
-func init() { register(kvDict{}) }
+func init() {
+	register(kvDict{name: "kvdict"})
+	register(kvDict{name: "kvdict-hash", hash: true})
+	register(kvDict{name: "kvdict-zstd", zstd: true})
+	register(kvDict{name: "kvdict-zstd-hash", hash: true, zstd: true})
+}
 
-func (kvDict) Name() string           { return "kvdict" }
-func (kvDict) Path(dir string) string { return filepath.Join(dir, "kvdict.dict") }
+func (s kvDict) Name() string           { return s.name }
+func (s kvDict) Path(dir string) string { return filepath.Join(dir, s.name+".dict") }
 
 func (s kvDict) Build(dir, sorted, raw string) error { return s.buildAt(s.Path(dir), sorted) }
 
-// buildAt builds a dictionary (FST only) at p from the sorted stream.
-func (kvDict) buildAt(p, sorted string) error {
+// buildAt builds the variant's dictionary at p from the sorted stream.
+func (s kvDict) buildAt(p, sorted string) error {
 	if err := os.RemoveAll(p); err != nil {
 		return err
 	}
-	b, err := builder.Create(p, &builder.Options{Tool: "kvbench"})
+	o := &builder.Options{Tool: "kvbench"}
+	if s.hash {
+		o.HashIndex = &hashindex.WriterOptions{}
+	}
+	if s.zstd {
+		dict, err := trainDict(sorted, s.hash)
+		if err != nil {
+			return err
+		}
+		o.Compression = &valuelog.Compression{Dict: dict}
+	}
+	b, err := builder.Create(p, o)
 	if err != nil {
 		return err
 	}
@@ -37,11 +75,48 @@ func (kvDict) buildAt(p, sorted string) error {
 	return err
 }
 
+// trainDict trains a dictionary on groups of 8 records sampled from the
+// sorted TSV, shaped as the value log will hold them (value records, or
+// keyed records when keyed), as kvbuild does from its input (bounded: the
+// Trainer keeps a 1 MiB sample).
+func trainDict(sorted string, keyed bool) ([]byte, error) {
+	f, err := os.Open(sorted)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	tr := zrec.NewTrainer(nil)
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<30)
+	var p []byte
+	n := 0
+	for sc.Scan() {
+		k, v, _ := bytes.Cut(sc.Bytes(), []byte("\t"))
+		if keyed {
+			p = append(p, 0) // tag: a record holding its value
+			p = binary.AppendUvarint(p, uint64(len(k)))
+			p = append(p, k...)
+			p = binary.AppendUvarint(p, uint64(len(v)))
+			p = append(p, v...)
+		} else {
+			p = zrec.AppendRecord(p, v)
+		}
+		if n++; n%zrec.DefaultGroupRecords == 0 {
+			tr.Add(p)
+			p = p[:0]
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	return tr.Train()
+}
+
 func (s kvDict) Files(dir, raw string) ([]string, error) { return filesUnder(s.Path(dir)) }
 
-func (s kvDict) Open(dir, raw string) (Store, error) { return s.openAt(s.Path(dir)) }
+func (s kvDict) Open(dir, raw string) (Store, error) { return openKVDict(s.Path(dir)) }
 
-func (kvDict) openAt(path string) (Store, error) {
+func openKVDict(path string) (Store, error) {
 	d, err := reader.Open(path, nil)
 	if err != nil {
 		return nil, err
@@ -51,10 +126,18 @@ func (kvDict) openAt(path string) (Store, error) {
 
 type kvStore struct{ d *reader.Dict }
 
-func (s kvStore) NewGetter() (Getter, error) { return kvGetter(s), nil }
-func (s kvStore) Close() error               { return s.d.Close() }
+// NewGetter returns a Get getter (sharing the Dict, which is safe for
+// concurrent use) or, for a compressed dictionary, an AppendGet getter
+// with its own buffer.
+func (s kvStore) NewGetter() (Getter, error) {
+	if s.d.Manifest().Has("zstd-values") || s.d.Manifest().Has("zstd-records") {
+		return &kvzGetter{d: s.d, buf: make([]byte, 0, 4096)}, nil
+	}
+	return kvGetter(s), nil
+}
 
-// kvGetter shares the Dict: reader.Dict is safe for concurrent use.
+func (s kvStore) Close() error { return s.d.Close() }
+
 type kvGetter kvStore
 
 func (kvGetter) Close() error { return nil }
@@ -67,6 +150,26 @@ func (s kvGetter) Get(key []byte) ([]byte, bool, error) {
 		}
 		return nil, false, err
 	}
+	return v, true, nil
+}
+
+// kvzGetter is one goroutine's AppendGet buffer.
+type kvzGetter struct {
+	d   *reader.Dict
+	buf []byte
+}
+
+func (*kvzGetter) Close() error { return nil }
+
+func (g *kvzGetter) Get(key []byte) ([]byte, bool, error) {
+	v, err := g.d.AppendGet(g.buf[:0], key)
+	if err != nil {
+		if errors.Is(err, reader.ErrNotFound) {
+			return nil, false, nil
+		}
+		return nil, false, err
+	}
+	g.buf = v
 	return v, true, nil
 }
 

@@ -28,7 +28,7 @@ func (vellumRef) Name() string           { return "vellum" }
 func (vellumRef) Path(dir string) string { return filepath.Join(dir, "vellum.dict") }
 
 func (s vellumRef) Build(dir, sorted, raw string) error {
-	return kvDict{}.buildAt(s.Path(dir), sorted)
+	return kvDict{name: "kvdict"}.buildAt(s.Path(dir), sorted)
 }
 
 func (s vellumRef) Files(dir, raw string) ([]string, error) { return filesUnder(s.Path(dir)) }
