@@ -235,3 +235,22 @@ func TestGolden(t *testing.T) {
 	}
 	t.Log("\n" + dump.String())
 }
+
+// Ensure Prefetch accepts every hash, including ones whose home is the
+// last slot (the second line it prefetches lies past the table), and
+// allocates nothing.
+func TestIndex_PrefetchAnyHash(t *testing.T) {
+	s := newStore(keys(100, "k"))
+	x, err := hashindex.Load(build(t, s, &hashindex.WriterOptions{Seed: 1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hashes := []uint64{0, 1, 1 << 63, ^uint64(0), ^uint64(0) - 1}
+	if a := testing.AllocsPerRun(10, func() {
+		for _, h := range hashes {
+			x.Prefetch(h)
+		}
+	}); a != 0 {
+		t.Fatalf("%v allocs", a)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/kvdict/kvdict/internal/frame"
+	"github.com/kvdict/kvdict/internal/prefetch"
 )
 
 // Index is a loaded index file: a read-only view of the bytes passed to
@@ -80,6 +81,16 @@ func (x *Index) Entry(i uint64) uint64 {
 		return 0
 	}
 	return binary.LittleEndian.Uint64(x.table[i*EntryLen:])
+}
+
+// Prefetch starts loading the table slots where the lookup of hash h
+// begins (its home slot's cache line, and the next line when the home
+// is among the last slots of its line), without waiting for them; see
+// internal/prefetch. It reads nothing and never fails.
+func (x *Index) Prefetch(h uint64) {
+	hm := home(h, x.t.m)
+	prefetch.At(x.table, hm*EntryLen)
+	prefetch.At(x.table, (hm+3)*EntryLen)
 }
 
 // Probe is an allocation-free walk over the candidate entries of one hash:

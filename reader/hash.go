@@ -1,6 +1,10 @@
 package reader
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/kvdict/kvdict/hashindex"
+)
 
 // hashGet looks key (whose hash is h) up in the partition's hash index:
 // every candidate entry whose fingerprint matches is confirmed by comparing
@@ -24,20 +28,29 @@ func (p *part) hashGet(key []byte, h uint64) ([]byte, error) {
 		return v, err
 	}
 	pr := p.hix.Probe(h)
+	addr, ok := pr.Next()
+	if !ok {
+		return nil, ErrNotFound
+	}
+	if p.log.Touch(addr, len(key)+2) == 0x5a { // see touchSink
+		touchSink.Add(1)
+	}
+	return p.hashResume(&pr, addr, key)
+}
+
+// hashResume confirms the candidate record at addr, which pr returned,
+// and the further candidates of pr until one holds key.
+func (p *part) hashResume(pr *hashindex.Probe, addr uint64, key []byte) ([]byte, error) {
 	for {
-		addr, ok := pr.Next()
-		if !ok {
-			return nil, ErrNotFound
-		}
-		if p.log.Touch(addr, len(key)+2) == 0x5a { // see touchSink
-			touchSink.Add(1)
-		}
 		v, ok, err := p.log.Match(addr, key)
 		if err != nil {
 			return nil, fmt.Errorf("reader: %s: hash index entry points at a bad record: %w", p.hixName, err)
 		}
 		if ok {
 			return v, nil
+		}
+		if addr, ok = pr.Next(); !ok {
+			return nil, ErrNotFound
 		}
 	}
 }

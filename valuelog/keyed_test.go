@@ -242,3 +242,19 @@ func rawKeyed(t testing.TB, body []byte, count uint64) []byte {
 	}
 	return buf.Bytes()
 }
+
+// Ensure Prefetch and Touch accept any offset and length, inside the file
+// or far past it, plain and compressed, without panicking or allocating.
+func TestLog_PrefetchAnyOffset(t *testing.T) {
+	keys := [][]byte{[]byte("a"), []byte("b")}
+	vals := [][]byte{[]byte("1"), []byte("2")}
+	data, offs := buildKeyed(t, nil, keys, vals)
+	l := mustLoad(t, data)
+	for _, off := range []uint64{0, offs[1], uint64(len(data)) - 1, uint64(len(data)), 1 << 40, ^uint64(0)} {
+		for _, n := range []int{0, 3, len(data), 1 << 30} {
+			if a := testing.AllocsPerRun(1, func() { l.Prefetch(off, n); l.Touch(off, n) }); a != 0 {
+				t.Fatalf("Prefetch(%d, %d): %v allocs", off, n, a)
+			}
+		}
+	}
+}

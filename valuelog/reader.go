@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/kvdict/kvdict/internal/frame"
+	"github.com/kvdict/kvdict/internal/prefetch"
 )
 
 // Log is a loaded value log: a read-only view of the bytes passed to Load,
@@ -165,6 +166,18 @@ func (l *Log) Touch(off uint64, n int) byte {
 		b ^= l.data[e]
 	}
 	return b
+}
+
+// Prefetch starts loading the cache lines holding the byte at off and
+// the one n bytes after it, without waiting for them (see Touch, which
+// waits, and internal/prefetch). Batch lookups call it for many records
+// before reading any. It reads nothing and never fails.
+func (l *Log) Prefetch(off uint64, n int) {
+	if l.z != nil {
+		off >>= AddrShift // the group's first bytes
+	}
+	prefetch.At(l.data, off)
+	prefetch.At(l.data, off+uint64(n))
 }
 
 // Len returns the number of records, as recorded in the footer.

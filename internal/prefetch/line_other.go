@@ -1,0 +1,9 @@
+//go:build !amd64 && !arm64
+
+package prefetch
+
+// line does nothing on architectures without an assembly prefetch.
+func line(p *byte) {}
+
+// Enabled reports whether At prefetches on this architecture.
+const Enabled = false
