@@ -182,3 +182,28 @@ def test_list_resized_during_get_many(dicts):
         finally:
             stop.set()
             t.join(60)
+
+
+# Ensure a batch of hundreds of thousands of keys (over a thousand chunks,
+# the same records met again and again) answers like the single lookups,
+# from a list and from a generator, with str keys and misses mixed in.
+def test_huge_batch(dicts, backend):
+    path, want = dicts["url-hix"]
+    n = 300_000 if backend == "c" else 20_000
+    rnd = random.Random(7)
+    keys, exp = [], []
+    for _ in range(n):
+        k, v = rnd.choice(want)
+        r = rnd.random()
+        if r < 0.2:
+            keys.append(k + b"\x00")
+            exp.append(None)
+        elif r < 0.4:
+            keys.append(k.decode())
+            exp.append(v)
+        else:
+            keys.append(k)
+            exp.append(v)
+    with kvdict.open(path, backend=backend) as d:
+        assert d.get_many(keys) == exp
+        assert d.get_many(k for k in keys) == exp
