@@ -31,6 +31,14 @@ import (
 // codes every literal byte and the block does not grow by more than
 // treelessSlack bytes (a fresh tree can code a group's literals a little
 // tighter, but costs its own description and a table build on every read).
+//
+// When the dictionary's tree codes every byte value (Trainer.Train makes
+// it so), the Encoder first asks the zstd encoder for raw literals
+// (WithNoEntropyCompression), since it would only decode and drop the tree
+// the zstd encoder builds; a raw block (no match worth coding) becomes a
+// compressed block of treeless literals and no sequences, i.e. Huffman
+// coding alone. Only a group the rewrite refuses is encoded again with the
+// zstd encoder's own choices.
 
 // treelessSlack is how many bytes a treeless block may exceed the block the
 // zstd encoder wrote and still be chosen: decode speed is worth a byte or
@@ -45,8 +53,16 @@ const (
 	litTreeless   = 3
 )
 
-// Block_Type of a compressed block (RFC 8878 3.1.1.2).
-const blockCompressed = 2
+// Block_Type values (RFC 8878 3.1.1.2.2).
+const (
+	blockRaw        = 0
+	blockCompressed = 2
+)
+
+// noSequences is the sequences section of a block that holds only
+// literals: Number_of_Sequences = 0, and then no compression modes byte
+// (RFC 8878 3.1.1.3.2.1).
+var noSequences = []byte{0}
 
 // maxBlockSize is the largest block content (RFC 8878 3.1.1.2.3).
 const maxBlockSize = 128 << 10
@@ -57,8 +73,9 @@ var errNotRecodable = errors.New("zrec: block not recodable")
 // litRecoder re-encodes literals with a dictionary's Huffman tree. It is
 // safe for concurrent use.
 type litRecoder struct {
-	table []byte    // the dictionary's Huffman tree description
-	pool  sync.Pool // *litScratch
+	table    []byte    // the dictionary's Huffman tree description
+	complete bool      // the tree codes every byte value
+	pool     sync.Pool // *litScratch
 }
 
 // litScratch is one goroutine's working state.
@@ -75,11 +92,11 @@ type litScratch struct {
 // completes the tree so that it codes all 256 values (completeLitTree);
 // a dictionary from elsewhere may serve fewer groups.
 func newLitRecoder(d []byte) *litRecoder {
-	_, rest, err := huff0.ReadTable(d[8:], nil)
+	s, rest, err := huff0.ReadTable(d[8:], nil)
 	if err != nil {
 		return nil
 	}
-	return &litRecoder{table: d[8 : len(d)-len(rest)]}
+	return &litRecoder{table: d[8 : len(d)-len(rest)], complete: codesAllBytes(s)}
 }
 
 // codesAllBytes reports whether the tree loaded in s gives a code to every
@@ -168,13 +185,18 @@ func (s *litScratch) recodeBlock(dst, body []byte) ([]byte, error) {
 // blockLiterals returns the literals of body, a frame's blocks as the zstd
 // encoder wrote them, and the sequences section that follows them, when
 // body is one compressed block whose literals section is stored raw or
-// Huffman-coded with its own tree. The literals alias a buffer of s.
+// Huffman-coded with its own tree, or one raw block (its bytes are all
+// literals, and the sequences section says "no sequences"). The literals
+// alias a buffer of s or body.
 func (s *litScratch) blockLiterals(body []byte) (lits, seqs []byte, err error) {
 	if len(body) < 3 {
 		return nil, nil, errNotRecodable
 	}
 	bh := uint32(body[0]) | uint32(body[1])<<8 | uint32(body[2])<<16
 	last, typ, size := bh&1, bh>>1&3, int(bh>>3)
+	if last == 1 && typ == blockRaw && size == len(body)-3 && size > 0 {
+		return body[3:], noSequences, nil
+	}
 	if last != 1 || typ != blockCompressed || size != len(body)-3 {
 		return nil, nil, errNotRecodable // several blocks, or not a compressed block
 	}

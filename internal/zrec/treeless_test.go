@@ -56,7 +56,10 @@ func TestTreeless_UsesDictionaryTree(t *testing.T) {
 	for _, r := range rows[100:108] {
 		odd = zrec.AppendRecord(odd, append(append([]byte(nil), r...), 0x01, 0xfe, 0xff))
 	}
-	payloads = append(payloads, odd)
+	// Groups the rewrite refuses go through the zstd encoder's own
+	// choices: incompressible bytes, and a 5 MB value (several blocks).
+	big := bytes.Repeat(append(append([]byte(nil), rows[5]...), randBytes(9, 40)...), 5<<20/(len(rows[5])+40))
+	payloads = append(payloads, zrec.AppendRecord(nil, randBytes(7, 900)), zrec.AppendRecord(nil, big), odd)
 	treeless := 0
 	for i, p := range payloads {
 		g := e.AppendGroup(nil, p)
@@ -64,6 +67,12 @@ func TestTreeless_UsesDictionaryTree(t *testing.T) {
 			treeless++
 		} else if i == len(payloads)-1 {
 			t.Errorf("the group holding bytes 0x01, 0xfe and 0xff is not treeless")
+		}
+		if i == len(payloads)-3 && g[0]&1 == 0 {
+			t.Errorf("the group of random bytes is not stored raw")
+		}
+		if i == len(payloads)-2 && len(g) > len(p)/4 {
+			t.Errorf("the 5 MB group of repeated rows takes %d bytes", len(g))
 		}
 		got, _, err := d.AppendPayload(nil, g)
 		if err != nil || !bytes.Equal(got, p) {
@@ -113,8 +122,16 @@ func TestTreeless_Libzstd(t *testing.T) {
 	e := mustEncoder(t, dict, nil)
 	var want []byte
 	var frames []byte
-	checked := 0
-	for _, p := range groupsOf(pypiLines()[30000:30800], 8) {
+	checked, literalOnly := 0, 0
+	payloads := groupsOf(pypiLines()[30000:30800], 8)
+	// Random lowercase letters: no matches, but Huffman still shrinks them,
+	// so the group is one treeless literals section and no sequences.
+	letters := randBytes(11, 600)
+	for i := range letters {
+		letters[i] = 'a' + letters[i]%26
+	}
+	payloads = append(payloads, zrec.AppendRecord(nil, letters))
+	for _, p := range payloads {
 		g := e.AppendGroup(nil, p)
 		if !isTreeless(t, g) {
 			continue
@@ -122,14 +139,17 @@ func TestTreeless_Libzstd(t *testing.T) {
 		// Rebuild the standard frame (doc.go, "implied frame header").
 		h, a := binary.Uvarint(g)
 		m, b := binary.Uvarint(g[a:])
+		if g[a+b+int(m)-1] == 0 { // Number_of_Sequences 0 ends the block
+			literalOnly++
+		}
 		frames = append(frames, 0x28, 0xb5, 0x2f, 0xfd, 0xe3, 1, 0, 0, 0)
 		frames = binary.LittleEndian.AppendUint64(frames, h>>1)
 		frames = append(frames, g[a+b:a+b+int(m)]...)
 		want = append(want, p...)
 		checked++
 	}
-	if checked < 50 {
-		t.Fatalf("only %d treeless groups to check", checked)
+	if checked < 50 || literalOnly == 0 {
+		t.Fatalf("only %d treeless groups to check, %d of them literals only", checked, literalOnly)
 	}
 	framesPath := filepath.Join(dir, "frames.zst")
 	if err := os.WriteFile(framesPath, frames, 0o644); err != nil {
