@@ -249,8 +249,11 @@ func (d *Dict) Get(key []byte) ([]byte, error) {
 // extended slice, or dst and an error satisfying errors.Is(err,
 // ErrNotFound). The appended bytes are the caller's: valid after Close. It
 // does not allocate when dst has room for the value, in a compressed
-// dictionary too (the group is decoded into pooled scratch). Safe for
-// concurrent use.
+// dictionary too (the group is decoded into pooled scratch, or copied from
+// the value log's cache of decoded groups), with one exception: the lookup
+// that admits a group into that cache (its second miss in a row in its
+// cache slot, feature zstd-values) allocates the decoded group once,
+// about its payload size plus 100 bytes. Safe for concurrent use.
 func (d *Dict) AppendGet(dst, key []byte) ([]byte, error) {
 	if d.closed.Load() {
 		return dst, ErrClosed

@@ -198,7 +198,8 @@ type zlog struct {
 	first      uint64 // file offset of the first group
 	end        int    // file offset where the groups end (the trailer starts)
 	maxPayload int
-	pool       sync.Pool // *[]byte payload buffers
+	pool       sync.Pool   // *[]byte payload buffers
+	cache      *groupCache // value-only logs: decoded groups for point lookups
 }
 
 // loadZ parses a codec-1 body: flags, dictionary and trailer.
@@ -231,7 +232,7 @@ func loadZ(data []byte, bodyEnd int) (*zlog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("valuelog: %w", err)
 	}
-	return &zlog{dec: dec, first: uint64(p), end: end, maxPayload: max(int(maxPayload), 1)}, nil
+	return &zlog{dec: dec, first: uint64(p), end: end, maxPayload: max(int(maxPayload), 1), cache: new(groupCache)}, nil
 }
 
 // group decodes the group at address addr (index bits ignored) into dst

@@ -39,10 +39,13 @@ import (
 //	off 34: 02 00 00 00 00 00 00 00  12 00 00 00 00 00 00 00   count 2, body length 18
 //	        ff ee c7 22  b8 ee 52 7a  6b 76 64 56 4c 4f 47 00   body CRC, footer CRC, magic
 //
-// A lookup decodes one group (about 150 ns + 2 ns per payload byte) and
-// copies the value out: Value allocates the value, AppendValue appends it
-// to the caller's buffer without allocating, and a Cursor (scans) decodes
-// each group once.
+// A lookup decodes one group (about 150 ns + 2 ns per payload byte on a
+// quiet machine, several times that on a loaded one) and copies the value
+// out: Value allocates the value, AppendValue appends it to the caller's
+// buffer without allocating, and a Cursor (scans) decodes each group once.
+// Point lookups share a small cache of decoded groups (zcache.go), so that
+// groups read again and again (few distinct values for many keys) are
+// decoded once; admitting a group allocates it.
 
 // writeValueZ adds value to the open group of a compressed value-only log
 // (closing the group first if full) and returns its address. Append does
@@ -73,6 +76,18 @@ func (l *Log) appendValueAt(dst []byte, addr uint64) ([]byte, error) {
 	if goff < z.first || goff >= uint64(z.end) {
 		return dst, corruptf(addr, "group offset %d outside [%d, %d)", goff, z.first, z.end)
 	}
+	if g, admit := z.cache.lookup(goff); g != nil {
+		v, err := g.value(addr)
+		return append(dst, v...), err
+	} else if admit {
+		g := new(decodedGroup)
+		if err := g.load(l, goff, nil); err != nil {
+			return dst, err
+		}
+		z.cache.add(g)
+		v, err := g.value(addr)
+		return append(dst, v...), err
+	}
 	out, err := z.dec.AppendRecord(dst, l.data[goff:z.end], int(addr&(1<<AddrShift-1)))
 	if err != nil {
 		return dst, fmt.Errorf("valuelog: group at offset %d: %w", goff, err)
@@ -89,15 +104,21 @@ func (l *Log) appendValueAt(dst []byte, addr uint64) ([]byte, error) {
 // compressed it is Value.
 type Cursor struct {
 	l     *Log
-	slots [cursorGroups]cursorGroup
+	slots [cursorGroups]decodedGroup
+	slab  []byte // payloads are decoded back to back into it
 }
+
+// cursorSlab is the size of a Cursor's payload slabs: one allocation per
+// ~64 groups of 1 KiB rather than one per group.
+const cursorSlab = 64 << 10
 
 // cursorGroups is how many decoded groups a Cursor keeps (about 1 KiB
 // each by default).
 const cursorGroups = 16
 
-// cursorGroup is one decoded group of a Cursor.
-type cursorGroup struct {
+// decodedGroup is one decoded group of a compressed value-only log, kept
+// by a Cursor or by the log's groupCache.
+type decodedGroup struct {
 	goff    uint64   // file offset of the decoded group, 0 = none
 	payload []byte   // its payload
 	recs    []uint32 // start of each record in payload, then its end
@@ -107,9 +128,9 @@ type cursorGroup struct {
 func (l *Log) Cursor() *Cursor { return &Cursor{l: l} }
 
 // Value returns the value at off, as Log.Value does. In a compressed log
-// the slice aliases a buffer the Cursor allocates for each group it
-// decodes and never reuses: it stays valid (and unchanged) as long as the
-// caller keeps it, after the Log is closed too.
+// the slice aliases memory the Cursor allocates for the groups it decodes
+// (64 KiB slabs) and never reuses: it stays valid (and unchanged) as long
+// as the caller keeps it, after the Log is closed too.
 func (c *Cursor) Value(off uint64) ([]byte, error) {
 	l := c.l
 	if l.z == nil || l.keyed {
@@ -118,10 +139,15 @@ func (c *Cursor) Value(off uint64) ([]byte, error) {
 	goff := off >> AddrShift
 	g := &c.slots[(goff^goff>>5^goff>>11)%cursorGroups]
 	if goff != g.goff || g.goff == 0 {
-		if err := g.load(c.l, goff); err != nil {
+		if err := g.load(c.l, goff, &c.slab); err != nil {
 			return nil, err
 		}
 	}
+	return g.value(off)
+}
+
+// value returns the value at address off, which must be in g's group.
+func (g *decodedGroup) value(off uint64) ([]byte, error) {
 	i := int(off & (1<<AddrShift - 1))
 	if i >= len(g.recs)-1 {
 		return nil, corruptf(off, "record index %d beyond the group's %d records", i, len(g.recs)-1)
@@ -131,9 +157,11 @@ func (c *Cursor) Value(off uint64) ([]byte, error) {
 	return p[k:len(p):len(p)], nil
 }
 
-// load decodes the group at goff into a fresh buffer and indexes its
-// records.
-func (c *cursorGroup) load(l *Log, goff uint64) error {
+// load decodes the group at goff and indexes its records. The payload goes
+// into the spare capacity of *slab when it fits there (and *slab grows over
+// it), else into a fresh buffer: either way memory no other group uses, so
+// values handed out earlier stay valid. slab may be nil.
+func (c *decodedGroup) load(l *Log, goff uint64, slab *[]byte) error {
 	z := l.z
 	c.goff, c.payload, c.recs = 0, nil, c.recs[:0]
 	if goff < z.first || goff >= uint64(z.end) {
@@ -144,9 +172,19 @@ func (c *cursorGroup) load(l *Log, goff uint64) error {
 	if err != nil {
 		return fmt.Errorf("valuelog: group at offset %d: %w", goff, err)
 	}
-	payload, _, err := z.dec.AppendPayload(nil, src[:n])
+	var dst []byte
+	if slab != nil {
+		if cap(*slab)-len(*slab) < min(z.maxPayload, cursorSlab/4) {
+			*slab = make([]byte, 0, cursorSlab)
+		}
+		dst = (*slab)[len(*slab):len(*slab)]
+	}
+	payload, _, err := z.dec.AppendPayload(dst, src[:n])
 	if err != nil {
 		return fmt.Errorf("valuelog: group at offset %d: %w", goff, err)
+	}
+	if slab != nil && len(payload) > 0 && cap(dst) >= len(payload) {
+		*slab = (*slab)[:len(*slab)+len(payload)] // decoded in place
 	}
 	recs, err := indexRecords(c.recs, payload, goff)
 	if err != nil {

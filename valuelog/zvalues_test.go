@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/kvdict/kvdict/internal/zrec"
@@ -40,17 +41,21 @@ func checkZValues(t *testing.T, l *valuelog.Log, vals [][]byte, addrs []uint64) 
 			first[string(vals[i])] = a
 		}
 	}
-	// A cursor's values stay valid after it moves on to other groups.
+	// A cursor's values stay valid after it moves on to other groups (they
+	// share its payload slabs), and appending to one cannot touch another.
 	cur = l.Cursor()
-	held, _ := cur.Value(addrs[0])
-	heldCopy := bytes.Clone(held)
+	held := make([][]byte, len(addrs))
 	for _, i := range rand.New(rand.NewPCG(1, 2)).Perm(len(addrs)) {
-		if v, err := cur.Value(addrs[i]); err != nil || !bytes.Equal(v, vals[i]) {
+		v, err := cur.Value(addrs[i])
+		if err != nil || !bytes.Equal(v, vals[i]) || cap(v) != len(v) {
 			t.Fatalf("Cursor.Value #%d in random order: %v", i, err)
 		}
+		held[i] = v
 	}
-	if !bytes.Equal(held, heldCopy) {
-		t.Fatal("a value returned by the Cursor changed when it moved on")
+	for i, v := range held {
+		if !bytes.Equal(v, vals[i]) {
+			t.Fatalf("value #%d returned by the Cursor changed when it moved on", i)
+		}
 	}
 	// The iterator yields each record once, in address order.
 	it := l.Iter()
@@ -173,20 +178,44 @@ func TestZstdValues_ByteFlips(t *testing.T) {
 }
 
 // Ensure that AppendValue on a compressed value-only log does not allocate
-// when the caller's buffer has room.
+// when the caller's buffer has room: neither when it decodes a group into
+// pooled scratch (each group read once, as random lookups over a large log
+// do), nor once the groups of a small working set are cached.
 func TestZstdValues_NoAllocs(t *testing.T) {
-	_, vals := pypiRecords(t, 500)
+	_, vals := pypiRecords(t, 4000)
 	data, addrs := build(t, &valuelog.WriterOptions{Compression: &valuelog.Compression{Dict: zdictValues(t, vals, 16<<10)}}, vals)
 	l := mustLoad(t, data)
 	buf := make([]byte, 0, 4096)
-	l.AppendValue(buf, addrs[0]) // warm the pools
+	var firsts []uint64 // one address in each group, in file order
+	for _, a := range addrs {
+		if len(firsts) == 0 || a>>valuelog.AddrShift != firsts[len(firsts)-1]>>valuelog.AddrShift {
+			firsts = append(firsts, a)
+		}
+	}
+	if len(firsts) < 202 {
+		t.Fatalf("only %d groups", len(firsts))
+	}
 	i := 0
 	allocs := testing.AllocsPerRun(200, func() {
-		i = (i + 7) % len(addrs)
-		buf, _ = l.AppendValue(buf[:0], addrs[i])
+		buf, _ = l.AppendValue(buf[:0], firsts[i])
+		i++
 	})
 	if allocs > 0 && !raceEnabled {
-		t.Fatalf("%.1f allocations per AppendValue", allocs)
+		t.Fatalf("uncached: %.1f allocations per AppendValue", allocs)
+	}
+	small := addrs[:200]
+	for range 2 { // a second miss in a row admits a group
+		for _, a := range small {
+			buf, _ = l.AppendValue(buf[:0], a)
+		}
+	}
+	i = 0
+	allocs = testing.AllocsPerRun(200, func() {
+		i = (i + 7) % len(small)
+		buf, _ = l.AppendValue(buf[:0], small[i])
+	})
+	if allocs > 0 && !raceEnabled {
+		t.Fatalf("cached: %.1f allocations per AppendValue", allocs)
 	}
 }
 
@@ -231,4 +260,33 @@ func zdictValues(t testing.TB, vals [][]byte, size int) []byte {
 		t.Fatalf("train: %v", err)
 	}
 	return d
+}
+
+// Ensure that point lookups on a compressed value-only log are safe for
+// concurrent use while their group cache fills and replaces groups (run
+// with -race): 8 goroutines read overlapping address sets, each address
+// several times, through Value and AppendValue.
+func TestZstdValues_Concurrent(t *testing.T) {
+	_, vals := pypiRecords(t, 6000)
+	data, addrs := build(t, &valuelog.WriterOptions{Compression: &valuelog.Compression{Dict: zdictValues(t, vals, 16<<10)}}, vals)
+	l := mustLoad(t, data)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			buf := make([]byte, 0, 256)
+			for round := range 3 {
+				for i := g * 500; i < len(vals); i += 1 + round {
+					v, err := l.Value(addrs[i])
+					if err == nil {
+						buf, err = l.AppendValue(buf[:0], addrs[i])
+					}
+					if err != nil || !bytes.Equal(v, vals[i]) || !bytes.Equal(buf, vals[i]) {
+						t.Errorf("value #%d: %q / %q, %v", i, v, buf, err)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
