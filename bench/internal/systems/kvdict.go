@@ -1,10 +1,10 @@
 package systems
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -75,39 +75,70 @@ func (s kvDict) buildAt(p, sorted string) error {
 	return err
 }
 
-// trainDict trains a dictionary on groups of 8 records sampled from the
-// sorted TSV, shaped as the value log will hold them (value records, or
-// keyed records when keyed), as kvbuild does from its input (bounded: the
-// Trainer keeps a 1 MiB sample).
+// trainDict trains a dictionary as kvbuild does from its input: on groups
+// of zrec.DefaultGroupRecords records shaped as the value log will hold
+// them (value records, or keyed records when keyed), from sampleChunks
+// evenly spaced chunks of sampleChunk bytes of the sorted TSV (1 MiB in
+// all, read with ReadAt: the file is not read through). kvbuild trains in
+// a goroutine beside its sort; a build from a sorted stream has nothing to
+// overlap with, so here training is on the build's critical path.
 func trainDict(sorted string, keyed bool) ([]byte, error) {
+	const (
+		sampleChunks = 64
+		sampleChunk  = 16 << 10
+	)
 	f, err := os.Open(sorted)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	chunks, buf := int64(sampleChunks), make([]byte, sampleChunk)
+	if st.Size() <= sampleChunks*sampleChunk { // small: the whole file
+		chunks, buf = 1, make([]byte, st.Size())
+	}
 	tr := zrec.NewTrainer(nil)
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<30)
 	var p []byte
-	n := 0
-	for sc.Scan() {
-		k, v, _ := bytes.Cut(sc.Bytes(), []byte("\t"))
-		if keyed {
-			p = append(p, 0) // tag: a record holding its value
-			p = binary.AppendUvarint(p, uint64(len(k)))
-			p = append(p, k...)
-			p = binary.AppendUvarint(p, uint64(len(v)))
-			p = append(p, v...)
-		} else {
-			p = zrec.AppendRecord(p, v)
+	for i := range chunks {
+		n, err := f.ReadAt(buf, i*st.Size()/chunks)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, err
 		}
-		if n++; n%zrec.DefaultGroupRecords == 0 {
+		chunk := buf[:n]
+		if i > 0 { // drop the partial first line
+			if j := bytes.IndexByte(chunk, '\n'); j >= 0 {
+				chunk = chunk[j+1:]
+			}
+		}
+		k := 0
+		for len(chunk) > 0 {
+			line, rest, ok := bytes.Cut(chunk, []byte("\n"))
+			if !ok {
+				break // partial last line
+			}
+			chunk = rest
+			key, v, _ := bytes.Cut(line, []byte("\t"))
+			if keyed {
+				p = append(p, 0) // tag: a record holding its value
+				p = binary.AppendUvarint(p, uint64(len(key)))
+				p = append(p, key...)
+				p = binary.AppendUvarint(p, uint64(len(v)))
+				p = append(p, v...)
+			} else {
+				p = zrec.AppendRecord(p, v)
+			}
+			if k++; k%zrec.DefaultGroupRecords == 0 {
+				tr.Add(p)
+				p = p[:0]
+			}
+		}
+		if len(p) > 0 {
 			tr.Add(p)
 			p = p[:0]
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
 	}
 	return tr.Train()
 }
