@@ -121,7 +121,8 @@ const cursorGroups = 16
 type decodedGroup struct {
 	goff    uint64   // file offset of the decoded group, 0 = none
 	payload []byte   // its payload
-	recs    []uint32 // start of each record in payload, then its end
+	recs    []uint32 // start of each record in payload, then its end (in recsBuf)
+	recsBuf [1<<AddrShift + 1]uint32
 }
 
 // Cursor returns a Cursor over l.
@@ -163,7 +164,7 @@ func (g *decodedGroup) value(off uint64) ([]byte, error) {
 // values handed out earlier stay valid. slab may be nil.
 func (c *decodedGroup) load(l *Log, goff uint64, slab *[]byte) error {
 	z := l.z
-	c.goff, c.payload, c.recs = 0, nil, c.recs[:0]
+	c.goff, c.payload, c.recs = 0, nil, c.recsBuf[:0]
 	if goff < z.first || goff >= uint64(z.end) {
 		return corruptf(goff<<AddrShift, "group offset %d outside [%d, %d)", goff, z.first, z.end)
 	}
