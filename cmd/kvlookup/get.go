@@ -1,10 +1,14 @@
 package main
 
 import (
-	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"slices"
 	"sync"
 
 	"github.com/urfave/cli/v2"
@@ -37,11 +41,11 @@ in place, so output and input line up one to one:
    tsv:  the key alone, with no TAB ("key<TAB>" is a key whose value is
          empty, "key" is an absent key): awk -F'\t' 'NF == 1' finds them
    json: {"key":"k","value":null}
-Batch mode looks keys up in batches of up to 4096 (reader's GetBatch,
-which overlaps the memory loads of many keys; large batches on two cores),
-does not allocate per key and runs at millions of keys per second: reading,
-lookups and printing run at once, as a pipeline. Output is buffered, and
-flushed whenever no more input is waiting:
+Batch mode reads stdin in chunks of up to 64 KiB and looks each chunk's
+keys up on one of several workers, one per core (reader's GetBatch, which
+overlaps the memory loads of many keys), does not allocate per key and
+runs at millions of keys per second: reading, lookups and printing run at
+once, as a pipeline. Output is buffered, and flushed after each chunk:
 a co-process that writes one key and waits gets its answer at once, while
 bulk input still goes out in large writes.
 
@@ -59,12 +63,24 @@ func getCommand() *cli.Command {
 		Description: getDescription,
 		Flags: append(outputFlags(),
 			&cli.BoolFlag{Name: "missing", Aliases: []string{"m"}, Usage: "print absent keys in place, so output lines match the keys (see above)", DisableDefaultText: true},
+			&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile to `FILE` (development)"},
 		),
 		Action: runGet,
 	}
 }
 
 func runGet(c *cli.Context) error {
+	if name := c.String("cpuprofile"); name != "" {
+		f, err := os.Create(name)
+		if err != nil {
+			return usageErrorf(c, "--cpuprofile: %v", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return usageErrorf(c, "--cpuprofile: %v", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	p, err := newPrinter(c)
 	if err != nil {
 		return err
@@ -122,92 +138,87 @@ func runGet(c *cli.Context) error {
 	return nil
 }
 
-// inBufSize is the stdin buffer of batch mode; longer lines still work,
-// through a slower path.
+// inBufSize is how much batch mode reads from stdin at a time: each read
+// (plus the incomplete line before it) is one chunk of work. A longer
+// line still works: the chunk grows until it holds a whole line.
 const inBufSize = 64 << 10
 
-// Batch mode gathers up to batchKeys keys (or batchBytes of them) before
-// looking them up together with Dict.GetBatch; a batch of at least
-// splitBatch keys is split in two halves looked up on two goroutines.
-const (
-	batchKeys  = 4096
-	batchBytes = 1 << 20
-	splitBatch = 512
-)
+// formatGroup is how many keys a lookup worker resolves with one GetBatch
+// call before formatting their output lines, so that the values it copies
+// are still in its cache.
+const formatGroup = 256
+
+// chunkKeys is the number of keys a chunk has room for at first (4,096
+// lines of 16 bytes); it grows if need be, and keeps what it grew to.
+const chunkKeys = 4096
 
 // getBatch looks up the keys read from stdin, one per line, in a
-// pipeline of three stages that run at once, so that reading, lookups
-// and printing share the two cores instead of taking turns:
+// pipeline whose stages run at once, so that reading, lookups and
+// printing share the cores instead of taking turns:
 //
-//	read:   gather up to batchKeys lines into a batch (keys copied into
-//	        the batch's reused arena)
-//	lookup: Dict.GetBatch, whose interleaved loads overlap the cache
-//	        misses of many keys, on two goroutines for a large batch
-//	print:  this goroutine, batches in input order
+//	read:   one goroutine reads stdin into chunks: one read(2) each, plus
+//	        the incomplete line the previous read ended with; it neither
+//	        copies nor splits lines
+//	lookup: one worker per core takes whole chunks: splits the lines,
+//	        looks the keys up with Dict.GetBatch (whose prefetches overlap
+//	        the cache misses of many keys) and formats the output lines
+//	        while the values are still in its cache
+//	print:  this goroutine writes each chunk's output, in input order, in
+//	        one write
 //
-// Batches are recycled (batchesInFlight of them): no allocation per key.
-// A batch ends early when no more input is waiting, and is then flushed
-// as soon as it is printed, so a co-process writing one key at a time
-// still gets each answer at once.
+// The stages hand over whole chunks (about 1,300 URL keys from a pipe),
+// never single keys. Formatting in the workers matters: when the print
+// stage copied each value out of the mapped file itself, the copy was
+// more than half of the process's CPU time, every value coming from
+// another core's cache (docs/BENCHMARKS.md §11).
+//
+// Chunks are recycled: nothing is allocated per key. A chunk ends with
+// each read, and its output is flushed as soon as it is printed, so a
+// co-process writing one key at a time gets each answer at once.
 func getBatch(c *cli.Context, d *reader.Dict, p *printer, showMissing bool) error {
-	free := make(chan *lineBatch, batchesInFlight)
-	for range batchesInFlight {
-		free <- &lineBatch{arena: make([]byte, 0, 128<<10), ends: make([]int, 0, batchKeys), keys: make([][]byte, 0, batchKeys),
-			vals: make([][]byte, batchKeys), found: make([]bool, batchKeys)}
+	workers := min(max(runtime.GOMAXPROCS(0), 1), 8)
+	free := make(chan *chunk, workers+3)
+	for range cap(free) {
+		free <- &chunk{buf: make([]byte, 0, 2*inBufSize), out: make([]byte, 0, 4*inBufSize), done: make(chan struct{}, 1),
+			keys: make([][]byte, 0, chunkKeys), vals: make([][]byte, chunkKeys), found: make([]bool, chunkKeys)}
 	}
-	read := make(chan *lineBatch, batchesInFlight)
-	looked := make(chan *lineBatch, batchesInFlight)
+	work := make(chan *chunk, cap(free))
+	ordered := make(chan *chunk, cap(free))
 	stop := make(chan struct{}) // closed when printing stops early
-	lookupDone := make(chan struct{})
+	var lookups sync.WaitGroup
 	defer func() {
 		close(stop)
-		<-lookupDone // no GetBatch may run after the caller closes d
+		lookups.Wait() // no GetBatch may run after the caller closes d
 	}()
-	go readBatches(c, bufio.NewReaderSize(c.App.Reader, inBufSize), p.escape, free, read, stop)
-	go func() {
-		defer close(lookupDone)
-		defer close(looked)
-		for {
-			var b *lineBatch
-			select {
-			case b = <-read:
-			case <-stop: // not waiting for input that may never come
-				return
+	go readChunks(c, c.App.Reader, free, work, ordered, stop)
+	for range workers {
+		lookups.Go(func() {
+			for {
+				select {
+				case b, ok := <-work:
+					if !ok {
+						return
+					}
+					b.lookup(d, p, showMissing)
+					b.done <- struct{}{}
+				case <-stop:
+					return
+				}
 			}
-			if b == nil {
-				return // read is closed
-			}
-			if len(b.keys) > 0 {
-				b.lookupErr = lookupBatch(d, b.keys, b.vals, b.found)
-			}
-			select {
-			case looked <- b:
-			case <-stop:
-				return
-			}
-		}
-	}()
+		})
+	}
 	var total, missing int
-	for b := range looked {
+	for b := range ordered {
+		<-b.done
 		if b.lookupErr != nil {
 			p.flush()
 			return dictError(c, c.Args().First(), b.lookupErr)
 		}
-		for i, k := range b.keys {
-			var err error
-			if b.found[i] {
-				err = p.pair(k, b.vals[i])
-			} else {
-				missing++
-				if showMissing {
-					err = p.missing(k)
-				}
-			}
-			if err != nil {
-				return ioError(c, "writing output", err)
-			}
+		if _, err := p.w.Write(b.out); err != nil {
+			return ioError(c, "writing output", err)
 		}
 		total += len(b.keys)
+		missing += b.missing
 		if b.err != nil {
 			p.flush()
 			return ioError(c, "reading stdin", b.err)
@@ -216,10 +227,8 @@ func getBatch(c *cli.Context, d *reader.Dict, p *printer, showMissing bool) erro
 			p.flush()
 			return c.Context.Err()
 		}
-		if b.flush {
-			if err := p.flush(); err != nil {
-				return ioError(c, "writing output", err)
-			}
+		if err := p.flush(); err != nil { // no more input may come soon
+			return ioError(c, "writing output", err)
 		}
 		free <- b
 	}
@@ -232,109 +241,116 @@ func getBatch(c *cli.Context, d *reader.Dict, p *printer, showMissing bool) erro
 	return nil
 }
 
-// batchesInFlight is how many batches the batch-mode pipeline owns: one
-// being read, one being looked up, one being printed, one spare.
-const batchesInFlight = 4
-
-// lineBatch is one batch of batch mode: keys read from stdin and their
-// answers.
-type lineBatch struct {
-	arena     []byte // the keys, back to back
-	ends      []int  // end of each key in arena
+// chunk is one chunk of batch mode: input bytes read from stdin, then
+// their keys, answers and output lines.
+type chunk struct {
+	buf       []byte // whole lines of input (the last may lack its \n at EOF)
 	keys      [][]byte
 	vals      [][]byte
 	found     []bool
-	flush     bool  // no more input was waiting after the last key
-	err       error // reading stdin failed after the keys of this batch
+	out       []byte // the output lines
+	scratch   []byte // one unescaped key (--escape)
+	missing   int    // keys not found
+	err       error  // reading stdin failed after the lines of this chunk
 	lookupErr error
+	done      chan struct{} // the lookup of this chunk is done
 }
 
-// readBatches fills batches from free with the lines of in and sends
-// them on out, in order, until EOF, a read error (sent with the batch it
-// ends), a cancelled context or stop. It closes out.
-func readBatches(c *cli.Context, in *bufio.Reader, unescape bool, free <-chan *lineBatch, out chan<- *lineBatch, stop <-chan struct{}) {
-	defer close(out)
-	var unesc []byte // the unescaped key
+// readChunks fills chunks from free with whole lines of in and sends
+// each to ordered (for the printer) and to work (for a lookup worker),
+// until EOF, a read error (sent with the chunk it ends), a cancelled
+// context or stop. It closes both channels.
+func readChunks(c *cli.Context, in io.Reader, free <-chan *chunk, work, ordered chan<- *chunk, stop <-chan struct{}) {
+	defer close(work)
+	defer close(ordered)
+	var carry []byte // the incomplete line at the end of the last read
 	for eof := false; !eof; {
-		var b *lineBatch
+		var b *chunk
 		select {
 		case b = <-free:
 		case <-stop:
 			return
 		}
-		b.arena, b.ends, b.flush, b.err, b.lookupErr = b.arena[:0], b.ends[:0], false, nil, nil
-		for len(b.ends) < batchKeys && len(b.arena) < batchBytes {
-			line, rerr := in.ReadSlice('\n')
-			if len(line) == 0 && rerr == io.EOF {
-				eof = true
+		b.buf, b.err = append(b.buf[:0], carry...), nil
+		end := 0 // b.buf[:end] holds whole lines
+		for {
+			b.buf = slices.Grow(b.buf, inBufSize)
+			n, err := in.Read(b.buf[len(b.buf) : len(b.buf)+inBufSize])
+			read := b.buf[len(b.buf) : len(b.buf)+n]
+			b.buf = b.buf[:len(b.buf)+n]
+			if i := bytes.LastIndexByte(read, '\n'); i >= 0 {
+				end = len(b.buf) - n + i + 1
+			}
+			if err == io.EOF {
+				end, eof = len(b.buf), true // the last line may lack its \n
 				break
 			}
-			start := len(b.arena)
-			b.arena = append(b.arena, line...)
-			for rerr == bufio.ErrBufferFull { // a line longer than the buffer
-				line, rerr = in.ReadSlice('\n')
-				b.arena = append(b.arena, line...)
-			}
-			if rerr != nil && rerr != io.EOF {
-				b.err, eof = rerr, true
-				b.arena = b.arena[:start]
+			if err != nil {
+				b.err, eof = err, true // the incomplete line is dropped
 				break
 			}
-			k := b.arena[start:]
-			if n := len(k); n > 0 && k[n-1] == '\n' {
-				k = k[:n-1]
-				if n := len(k); n > 0 && k[n-1] == '\r' {
-					k = k[:n-1]
-				}
-			}
-			if unescape {
-				unesc = escape.Lenient(unesc[:0], k)
-				k = unesc
-			}
-			b.arena = append(b.arena[:start], k...) // k may alias unesc or arena[start:]
-			b.ends = append(b.ends, len(b.arena))
-			if rerr == io.EOF {
-				eof = true
-				break
-			}
-			if in.Buffered() == 0 {
-				break // the next read may block: answer what we have
+			if end > 0 {
+				break // answer what we have: the next read may block
 			}
 		}
-		b.flush = eof || in.Buffered() == 0
-		b.keys = b.keys[:0]
-		for i, e := range b.ends {
-			start := 0
-			if i > 0 {
-				start = b.ends[i-1]
-			}
-			b.keys = append(b.keys, b.arena[start:e:e])
-		}
-		b.vals, b.found = b.vals[:len(b.keys)], b.found[:len(b.keys)]
-		if len(b.keys) == 0 && b.err == nil {
+		carry = append(carry[:0], b.buf[end:]...)
+		b.buf = b.buf[:end]
+		if len(b.buf) == 0 && b.err == nil {
 			return // EOF with nothing read
 		}
 		select {
-		case out <- b:
+		case ordered <- b:
 		case <-stop:
 			return
 		}
+		work <- b // never blocks: it has room for every chunk
 		if c.Context.Err() != nil {
 			return
 		}
 	}
 }
 
-// lookupBatch runs GetBatch, on two goroutines when the batch is large.
-func lookupBatch(d *reader.Dict, keys, vals [][]byte, found []bool) error {
-	if len(keys) < splitBatch {
-		return d.GetBatch(keys, vals, found)
+// lookup splits the chunk's lines into keys (a trailing \n, and a \r
+// before it, removed; unescaped with --escape), looks them up and
+// formats the output lines.
+func (b *chunk) lookup(d *reader.Dict, p *printer, showMissing bool) {
+	b.keys, b.out, b.missing, b.lookupErr = b.keys[:0], b.out[:0], 0, nil
+	for data := b.buf; len(data) > 0; {
+		k := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			k, data = data[:i], data[i+1:]
+			if n := len(k); n > 0 && k[n-1] == '\r' {
+				k = k[:n-1]
+			}
+		} else {
+			data = nil
+		}
+		if p.escape { // never longer than k: unescaped in place
+			b.scratch = escape.Lenient(b.scratch[:0], k)
+			k = k[:copy(k, b.scratch)]
+		}
+		b.keys = append(b.keys, k[:len(k):len(k)])
 	}
-	h := len(keys) / 2
-	var wg sync.WaitGroup
-	var err2 error
-	wg.Go(func() { err2 = d.GetBatch(keys[h:], vals[h:], found[h:]) })
-	err1 := d.GetBatch(keys[:h], vals[:h], found[:h])
-	wg.Wait()
-	return errors.Join(err1, err2)
+	if n := len(b.keys); len(b.vals) < n {
+		b.vals, b.found = make([][]byte, n), make([]bool, n)
+	}
+	vals, found := b.vals[:len(b.keys)], b.found[:len(b.keys)]
+	for lo := 0; lo < len(b.keys); lo += formatGroup {
+		hi := min(lo+formatGroup, len(b.keys))
+		if err := d.GetBatch(b.keys[lo:hi], vals[lo:hi], found[lo:hi]); err != nil {
+			b.lookupErr = err
+			return
+		}
+		for j := lo; j < hi; j++ {
+			switch {
+			case found[j]:
+				b.out = p.appendPair(b.out, b.keys[j], vals[j])
+			case showMissing:
+				b.missing++
+				b.out = p.appendMissing(b.out, b.keys[j])
+			default:
+				b.missing++
+			}
+		}
+	}
 }

@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/kvdict/kvdict/builder"
 	"github.com/kvdict/kvdict/hashindex"
@@ -50,5 +53,37 @@ func TestGetBatchHashIndex(t *testing.T) {
 	}
 	if r.code != exitNotFound || !strings.Contains(r.stderr, fmt.Sprintf("%d of 30000 keys not found", missing)) {
 		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// Ensure that batch mode gives the same output whatever sizes stdin's
+// reads come in (one byte at a time: every line split across chunks), keeps
+// an unterminated last line (with its \r, which only a following \n
+// removes), and on a read error prints the answers of the whole lines
+// before it, then exits 4.
+func TestGetBatchReadShapes(t *testing.T) {
+	fx := fixtures(t)
+	const stdin = "apple\r\nnope\n\ncherry\nbanana\napple\r"
+	const want = "apple\tred\nnope\n\tthe empty key\ncherry\t\nbanana\tyellow\napple\r\n"
+	for _, tc := range []struct {
+		name string
+		in   io.Reader
+	}{
+		{"whole", strings.NewReader(stdin)},
+		{"one byte per read", iotest.OneByteReader(strings.NewReader(stdin))},
+		{"half per read", iotest.HalfReader(strings.NewReader(stdin))},
+		{"data with EOF", iotest.DataErrReader(strings.NewReader(stdin))},
+	} {
+		var out, errb strings.Builder
+		code := run(context.Background(), []string{"kvlookup", "get", "--missing", fx["$DICT"]}, tc.in, &out, &errb)
+		if out.String() != want || code != exitNotFound || errb.String() != "kvlookup get: 2 of 6 keys not found\n" {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want %q", tc.name, code, out.String(), errb.String(), want)
+		}
+	}
+	in := io.MultiReader(strings.NewReader("apple\nbanana\nche"), iotest.ErrReader(errors.New("disk on fire")))
+	var out, errb strings.Builder
+	code := run(context.Background(), []string{"kvlookup", "get", fx["$DICT"]}, in, &out, &errb)
+	if out.String() != "apple\tred\nbanana\tyellow\n" || code != exitIO || !strings.Contains(errb.String(), "reading stdin: disk on fire") {
+		t.Errorf("read error: exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
 	}
 }

@@ -113,21 +113,46 @@ func (p *printer) keyArg(s string) []byte {
 
 // pair prints a key and its value.
 func (p *printer) pair(k, v []byte) error {
-	if p.format == formatJSON {
-		return p.json(k, v, true)
-	}
-	if !p.escape {
+	if p.format == formatTSV && !p.escape { // no copy into p.buf
 		p.w.Write(k)
 		p.w.WriteByte('\t')
 		p.w.Write(v)
 		return p.w.WriteByte('\n')
 	}
-	p.buf = escape.Append(p.buf[:0], k)
-	p.buf = append(p.buf, '\t')
-	p.buf = escape.Append(p.buf, v)
-	p.buf = append(p.buf, '\n')
+	p.buf = p.appendPair(p.buf[:0], k, v)
 	_, err := p.w.Write(p.buf)
 	return err
+}
+
+// appendPair appends the line pair prints for k and v to dst. It
+// allocates only to grow dst.
+func (p *printer) appendPair(dst, k, v []byte) []byte {
+	switch {
+	case p.format == formatJSON:
+		return appendJSONPair(dst, k, v, true)
+	case p.escape:
+		dst = escape.Append(dst, k)
+		dst = append(dst, '\t')
+		dst = escape.Append(dst, v)
+	default:
+		dst = append(dst, k...)
+		dst = append(dst, '\t')
+		dst = append(dst, v...)
+	}
+	return append(dst, '\n')
+}
+
+// appendMissing appends the line missing prints for k to dst.
+func (p *printer) appendMissing(dst, k []byte) []byte {
+	switch {
+	case p.format == formatJSON:
+		return appendJSONPair(dst, k, nil, false)
+	case p.escape:
+		dst = escape.Append(dst, k)
+	default:
+		dst = append(dst, k...)
+	}
+	return append(dst, '\n')
 }
 
 // value prints what `get DICT KEY...` prints for a found key: the value
@@ -176,7 +201,15 @@ func (p *printer) missing(k []byte) error {
 }
 
 func (p *printer) json(k, v []byte, found bool) error {
-	b := append(p.buf[:0], '{')
+	p.buf = appendJSONPair(p.buf[:0], k, v, found)
+	_, err := p.w.Write(p.buf)
+	return err
+}
+
+// appendJSONPair appends the JSON line of k and v (found) or of k alone
+// with "value":null (!found) to dst.
+func appendJSONPair(dst, k, v []byte, found bool) []byte {
+	b := append(dst, '{')
 	b = appendJSONField(b, "key", k)
 	b = append(b, ',')
 	if found {
@@ -184,10 +217,7 @@ func (p *printer) json(k, v []byte, found bool) error {
 	} else {
 		b = append(b, `"value":null`...)
 	}
-	b = append(b, '}', '\n')
-	p.buf = b
-	_, err := p.w.Write(b)
-	return err
+	return append(b, '}', '\n')
 }
 
 // line prints one line of text (info, verify, count).
