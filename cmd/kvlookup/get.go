@@ -190,6 +190,7 @@ func getBatch(c *cli.Context, d *reader.Dict, p *printer, showMissing bool) erro
 		close(stop)
 		lookups.Wait() // no GetBatch may run after the caller closes d
 	}()
+	growPipe(c.App.Reader)
 	go readChunks(c, c.App.Reader, free, work, ordered, stop)
 	for range workers {
 		lookups.Go(func() {
@@ -214,7 +215,7 @@ func getBatch(c *cli.Context, d *reader.Dict, p *printer, showMissing bool) erro
 			p.flush()
 			return dictError(c, c.Args().First(), b.lookupErr)
 		}
-		if _, err := p.w.Write(b.out); err != nil {
+		if err := p.writeThrough(b.out); err != nil {
 			return ioError(c, "writing output", err)
 		}
 		total += len(b.keys)
@@ -226,9 +227,6 @@ func getBatch(c *cli.Context, d *reader.Dict, p *printer, showMissing bool) erro
 		if c.Context.Err() != nil {
 			p.flush()
 			return c.Context.Err()
-		}
-		if err := p.flush(); err != nil { // no more input may come soon
-			return ioError(c, "writing output", err)
 		}
 		free <- b
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strconv"
@@ -77,6 +78,7 @@ const (
 // buffer, reusing one scratch slice: printing a pair allocates nothing.
 type printer struct {
 	w        *bufio.Writer
+	raw      io.Writer // what w writes to
 	format   format
 	escape   bool
 	keysOnly bool // --keys-only: listings print keys alone
@@ -85,7 +87,7 @@ type printer struct {
 
 // newPrinter reads --format and --escape from c.
 func newPrinter(c *cli.Context) (*printer, error) {
-	p := &printer{w: bufio.NewWriterSize(c.App.Writer, outBufSize), escape: lookup(c, "escape").Bool("escape")}
+	p := &printer{w: bufio.NewWriterSize(c.App.Writer, outBufSize), raw: c.App.Writer, escape: lookup(c, "escape").Bool("escape")}
 	switch f := lookup(c, "format").String("format"); f {
 	case "tsv":
 		p.format = formatTSV
@@ -228,6 +230,19 @@ func (p *printer) line(format string, args ...any) error {
 
 // flush writes out what is buffered.
 func (p *printer) flush() error { return p.w.Flush() }
+
+// writeThrough writes what is buffered, then b, without copying b into
+// the buffer: batch get hands over each chunk's output lines whole.
+func (p *printer) writeThrough(b []byte) error {
+	if err := p.w.Flush(); err != nil {
+		return err
+	}
+	if len(b) == 0 {
+		return nil
+	}
+	_, err := p.raw.Write(b)
+	return err
+}
 
 // appendJSONField appends "name":"s" when s is valid UTF-8, otherwise
 // "name_b64":"<standard base64 of s>".
