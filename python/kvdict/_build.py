@@ -88,49 +88,80 @@ def build(path, source, duplicates="last", *, kvbuild=None, force=False, threads
         cmd.append("--sorted")
     cmd += list(args)
     files = _files(source)
-    with tempfile.TemporaryFile() as errf:
-        if files is not None:
+    if files is not None:
+        run(cmd + ["--"] + files, what="kvbuild")
+    else:
+        run(cmd + ["--unescape", "-"], tsv_chunks(source), what="kvbuild")
+
+
+def tsv_chunks(pairs):
+    """Lines key<TAB>value for kvbuild --unescape, escaped, in chunks of
+    about 1 MiB: the bytes to stream into its stdin."""
+    buf, size = [], 0
+    for pair in pairs:
+        k, v = pair
+        line = escape(_b(k, "a key")) + b"\t" + escape(_b(v, "a value")) + b"\n"
+        buf.append(line)
+        size += len(line)
+        if size >= 1 << 20:
+            yield b"".join(buf)
+            buf, size = [], 0
+    yield b"".join(buf)
+
+
+def run(cmd, chunks=None, *, what, who="kvdict.build"):
+    """Run kvbuild (cmd) to its end and return (stdout bytes, stderr text).
+
+    chunks: an iterable of bytes written to its stdin, or None (no stdin).
+    kvbuild's stdout and stderr go to temporary files, so neither pipe can
+    fill up while stdin is being written. A non-zero exit raises BuildError
+    "{who}: {what} exited with status N: <kvbuild's message>" carrying the
+    status. If producing the chunks raises (bad input on our side, Ctrl-C),
+    kvbuild is stopped with SIGTERM, on which it removes its temporary
+    directory and leaves the target untouched (SIGKILL, used before, left
+    the directory behind), and the exception propagates. A kvbuild that
+    stops reading early (BrokenPipeError) is reported by its exit status.
+    """
+    with tempfile.TemporaryFile() as outf, tempfile.TemporaryFile() as errf:
+        try:
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL if chunks is None else subprocess.PIPE,
+                                    stdout=outf, stderr=errf)
+        except OSError as e:
+            raise BuildError(f"{who}: cannot run {cmd[0]}: {e}") from None
+        if chunks is not None:
             try:
-                rc = subprocess.run(cmd + ["--"] + files, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                    stderr=errf).returncode
-            except OSError as e:
-                raise BuildError(f"kvdict.build: cannot run {cmd[0]}: {e}") from None
-        else:
-            rc = _stream(cmd + ["--unescape", "-"], source, errf)
-        if rc != 0:
-            errf.seek(0)
-            msg = errf.read().decode("utf-8", "replace").strip()
-            raise BuildError(f"kvdict.build: kvbuild exited with status {rc}: {msg}", rc)
+                for chunk in chunks:
+                    proc.stdin.write(chunk)
+            except BrokenPipeError:
+                pass  # kvbuild stopped reading: its exit status and stderr say why
+            except BaseException:
+                _stop(proc)
+                raise
+            finally:
+                _close(proc.stdin)
+        rc = proc.wait()
+        outf.seek(0)
+        errf.seek(0)
+        out, msg = outf.read(), errf.read().decode("utf-8", "replace").strip()
+    if rc != 0:
+        raise BuildError(f"{who}: {what} exited with status {rc}: {msg}", rc)
+    return out, msg
 
 
-def _stream(cmd, pairs, errf):
+def _close(f):
     try:
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errf)
-    except OSError as e:
-        raise BuildError(f"kvdict.build: cannot run {cmd[0]}: {e}") from None
-    try:
-        buf, size = [], 0
-        for pair in pairs:
-            k, v = pair
-            line = escape(_b(k, "a key")) + b"\t" + escape(_b(v, "a value")) + b"\n"
-            buf.append(line)
-            size += len(line)
-            if size >= 1 << 20:
-                proc.stdin.write(b"".join(buf))
-                buf, size = [], 0
-        proc.stdin.write(b"".join(buf))
-        proc.stdin.close()
+        f.close()
     except BrokenPipeError:
-        pass  # kvbuild stopped reading: its exit status and stderr say why
-    except BaseException:
-        # bad input on our side (or Ctrl-C): stop kvbuild, which then
-        # removes its temporary files and leaves the target untouched
+        pass
+
+
+def _stop(proc, grace=60):
+    """Stop kvbuild the way it cleans up after: end of input, SIGTERM, then
+    SIGKILL only if it has not exited within grace seconds."""
+    _close(proc.stdin)
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-        raise
-    finally:
-        try:
-            proc.stdin.close()
-        except BrokenPipeError:
-            pass
-    return proc.wait()

@@ -28,11 +28,10 @@ import bisect
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 import uuid
 
-from ._build import _b, escape, find_kvbuild
+from ._build import _b, escape, find_kvbuild, run, tsv_chunks
 from ._errors import BuildError
 
 DUPLICATES = ("error", "sum", "count")
@@ -56,51 +55,6 @@ def _value(v):
     if isinstance(v, int):
         return str(v).encode()
     return _b(v, "a value")
-
-
-def _run(cmd, stdin_bytes_iter=None):
-    """Run kvbuild, feeding it the byte chunks of stdin_bytes_iter; return
-    its stdout, or raise BuildError with its message and status."""
-    with tempfile.TemporaryFile() as errf:
-        try:
-            proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if stdin_bytes_iter is not None else subprocess.DEVNULL,
-                                    stdout=subprocess.PIPE, stderr=errf)
-        except OSError as e:
-            raise BuildError(f"kvdict.dask: cannot run {cmd[0]}: {e}") from None
-        if stdin_bytes_iter is not None:
-            try:
-                for chunk in stdin_bytes_iter:
-                    proc.stdin.write(chunk)
-            except BrokenPipeError:
-                pass
-            except BaseException:
-                proc.kill()
-                proc.wait()
-                raise
-            finally:
-                try:
-                    proc.stdin.close()
-                except BrokenPipeError:
-                    pass
-        out = proc.stdout.read()
-        rc = proc.wait()
-        if rc != 0:
-            errf.seek(0)
-            msg = errf.read().decode("utf-8", "replace").strip()
-            raise BuildError(f"kvdict.dask: {' '.join(cmd[:2])} exited with status {rc}: {msg}", rc)
-        return out
-
-
-def _lines(keys, values):
-    buf, size = [], 0
-    for k, v in zip(keys, values):
-        line = escape(k) + b"\t" + escape(v) + b"\n"
-        buf.append(line)
-        size += len(line)
-        if size >= 1 << 20:
-            yield b"".join(buf)
-            buf, size = [], 0
-    yield b"".join(buf)
 
 
 def _worker_memory():
@@ -136,7 +90,8 @@ def _build_part(df, partition_info=None, *, exe, parts_dir, splits_file, flags):
     name = f"part-{r:05d}-{uuid.uuid4().hex[:16]}"
     cmd = [exe, "part", "--quiet", "--dir", parts_dir, "--name", name, "--splits", splits_file,
            "--range", str(r), "--unescape"] + flags + ["-"]
-    out = _run(cmd, _lines(df["key"].tolist(), df["value"].tolist()))
+    out, _ = run(cmd, tsv_chunks(zip(df["key"].tolist(), df["value"].tolist())), what="kvbuild part",
+                 who="kvdict.dask")
     return pd.DataFrame({"range": [r], "path": [os.path.join(parts_dir, name + ".part.json")],
                          "info": [out.decode().strip()]})
 
@@ -201,7 +156,8 @@ def build_from_dataframe(path, ddf, duplicates="error", *, key="key", value="val
         with open(sample_file, "wb") as f:
             for k in sample["key"]:
                 f.write(escape(k) + b"\n")
-        splits_out = _run([exe, "splits", "-n", str(nparts), sample_file])
+        splits_out, _ = run([exe, "splits", "-n", str(nparts), sample_file], what="kvbuild splits",
+                            who="kvdict.dask")
         splits_file = os.path.join(workdir, "splits.txt")
         with open(splits_file, "wb") as f:
             f.write(splits_out)
@@ -235,13 +191,7 @@ def build_from_dataframe(path, ddf, duplicates="error", *, key="key", value="val
         cmd = [exe, "join", "-o", path, "--move"]
         if force:
             cmd.append("--force")
-        with tempfile.TemporaryFile() as errf:
-            rc = subprocess.run(cmd + list(built["path"]), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=errf).returncode
-            errf.seek(0)
-            msg = errf.read().decode("utf-8", "replace").strip()
-        if rc != 0:
-            raise BuildError(f"kvdict.dask: kvbuild join exited with status {rc}: {msg}", rc)
+        _, msg = run(cmd + list(built["path"]), what="kvbuild join", who="kvdict.dask")
         return msg
     finally:
         if own_workdir and not keep_parts:

@@ -1,5 +1,7 @@
 """kvdict.build: Python pairs and TSV files through kvbuild."""
 
+import os
+
 import pytest
 
 import kvdict
@@ -61,3 +63,17 @@ def test_files(kvbuild, tmp_path):
     kvdict.build(tmp_path / "two", [str(tmp_path / "a.tsv"), tmp_path / "b.tsv"], kvbuild=kvbuild)
     with kvdict.open(tmp_path / "two") as d:
         assert len(d) == 3
+
+
+# Ensure pairs that fail part-way, after several MiB went to kvbuild, raise
+# their own error and leave nothing behind: no target and no temporary
+# directory (kvbuild is stopped with SIGTERM, on which it cleans up).
+def test_failure_mid_stream(kvbuild, tmp_path):
+    def pairs():
+        for i in range(200_000):
+            yield b"key%09d" % i, b"v" * 40
+        yield b"bad", 3
+
+    with pytest.raises(TypeError, match="a value is bytes or str"):
+        kvdict.build(tmp_path / "d.kvd", pairs(), kvbuild=kvbuild)
+    assert os.listdir(tmp_path) == []
