@@ -13,6 +13,8 @@ import collections.abc
 import mmap
 import os
 import stat
+import sys
+import weakref
 
 from . import _manifest, _pure
 from ._errors import CorruptError, FormatError
@@ -145,7 +147,7 @@ class Dict:
         if self.closed:
             return
         super().close()
-        maps, self._mmaps = self._mmaps, []
+        maps, self._mmaps, self._lookup_maps = self._mmaps, [], []
         for m in maps:
             try:
                 m.close()
@@ -217,6 +219,47 @@ def _hugepages(m):
             pass
 
 
+# MADV_POPULATE_READ (Linux 5.14+; mmap has the constant from Python 3.13)
+_POPULATE_READ = getattr(mmap, "MADV_POPULATE_READ", 22 if sys.platform.startswith("linux") else None)
+_PAGE = mmap.PAGESIZE
+
+# The open Dicts made with populate=True, populated again in every forked
+# child: fork does not copy the page tables of shared file mappings, so a
+# child starts with none and would fault each page in on first use.
+_POPULATED = weakref.WeakSet()
+
+
+def _populate(maps):
+    """Map every page of maps now: MADV_POPULATE_READ in one system call
+    per file where the kernel has it (with MADV_HUGEPAGE, whole 2 MiB
+    pages), else a read of one byte per page. Pages not yet in the page
+    cache are read from disk: O(size)."""
+    for m in maps:
+        if len(m) == 0:
+            continue
+        if _POPULATE_READ is not None:
+            try:
+                m.madvise(_POPULATE_READ)
+                continue
+            except (OSError, ValueError):
+                pass  # kernel before 5.14 (EINVAL): touch instead
+        for i in range(0, len(m), _PAGE):
+            m[i]
+
+
+def _populate_after_fork():
+    for d in list(_POPULATED):
+        try:
+            if not d.closed:
+                _populate(d._lookup_maps)
+        except Exception:  # noqa: BLE001 - only a speed-up: never break a child
+            pass
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_populate_after_fork)
+
+
 def _map(path, info):
     """Map one data file read-only after checking its size against the
     MANIFEST entry."""
@@ -234,7 +277,7 @@ def _map(path, info):
         os.close(fd)
 
 
-def open(path, *, backend=None, advice="normal", verify=False):
+def open(path, *, backend=None, advice="normal", verify=False, populate=False):
     """Open the dictionary directory at path (made by kvbuild) and return a
     Dict. O(1) in the dictionary's size: it reads the MANIFEST and each
     file's header and footer, and checks them against each other. path may
@@ -248,6 +291,15 @@ def open(path, *, backend=None, advice="normal", verify=False):
       "random" (no readahead: larger-than-RAM dictionaries) or "willneed"
       (start reading it all into the page cache now).
     verify: also read every file and check its CRC-32C (O(size)).
+    populate: map every page of the files lookups read (the value logs,
+      and the hash indexes or else the FSTs) now, with MADV_POPULATE_READ
+      or else a read per page, and again in every child forked while the
+      Dict is open, so that no lookup waits on a page fault. Without it a
+      forked worker's first lookups fault the inherited mappings in (fork
+      copies no page tables of shared file mappings). This moves that work
+      to open and fork rather than saving it (docs/BENCHMARKS.md 12.4).
+      O(size) at open: a file not yet in the page cache is read from disk.
+      Pickled Dicts (spawn, forkserver) reopen with the same option.
 
     Raises FileNotFoundError, FormatError (not a dictionary), VersionError
     (written by a newer kvdict, or a feature this build lacks) and
@@ -262,7 +314,7 @@ def open(path, *, backend=None, advice="normal", verify=False):
         raise FormatError(f"kvdict: {path}: a dictionary is a directory (made by kvbuild), this is a file")
     dpath, lease = _resolve(path)
     try:
-        return _open_dir(path, dpath, lease, which, backend, advice, verify)
+        return _open_dir(path, dpath, lease, which, backend, advice, verify, populate)
     except BaseException:
         if lease is not None:
             os.close(lease)
@@ -309,7 +361,7 @@ def _resolve(path):
     raise CorruptError(f"kvdict: {cur} keeps naming versions that do not exist")
 
 
-def _open_dir(path, dpath, lease, which, backend, advice, verify):
+def _open_dir(path, dpath, lease, which, backend, advice, verify, populate):
     mpath = os.path.join(dpath, _manifest.FILE_NAME)
     try:
         with builtins.open(mpath, "rb") as f:
@@ -321,7 +373,7 @@ def _open_dir(path, dpath, lease, which, backend, advice, verify):
     # The hash index is optional: the C reader answers through it (when
     # built with XXH3), the pure-Python one through the FST; both check its
     # framing at open and its checksum in verify().
-    maps, args = [], []
+    maps, args, lookup_maps = [], [], []
     try:
         for p in parts:
             fname, fmap = _map(dpath, p.fst)
@@ -338,6 +390,11 @@ def _open_dir(path, dpath, lease, which, backend, advice, verify):
                         x.madvise(_ADVICE[advice])
                         if advice != "random":
                             _hugepages(x)
+            # the files lookups read: with the C reader's hash index, not the FST
+            if hmap is not None and which == "c" and _kvdict.HASH_INDEX:
+                lookup_maps += [vmap, hmap]
+            else:
+                lookup_maps += [fmap, vmap]
             args.append(
                 (fname, fmap, p.fst["count"], p.fst["crc32c"], vname, vmap, p.vlog["count"], p.vlog["crc32c"],
                  p.first_key, p.last_key, hname, hmap, p.hix["count"] if hmap else 0,
@@ -353,7 +410,7 @@ def _open_dir(path, dpath, lease, which, backend, advice, verify):
         raise
     d._path, d._manifest, d._backend, d._mmaps, d._lease = path, m, which, maps, lease
     d._version_path = dpath
-    d._options = {"backend": backend, "advice": advice}
+    d._options = {"backend": backend, "advice": advice, "populate": bool(populate)}
     if verify:
         try:
             d.verify()
@@ -361,4 +418,8 @@ def _open_dir(path, dpath, lease, which, backend, advice, verify):
             d._lease = None  # open() closes it
             d.close()
             raise
+    d._lookup_maps = lookup_maps
+    if populate:
+        _populate(lookup_maps)
+        _POPULATED.add(d)
     return d
