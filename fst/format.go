@@ -145,6 +145,14 @@ import (
 // transition into it, so values need not be monotone and any uint64
 // round-trips.
 //
+// Placement (not part of the encoding, but what vellum's builder does,
+// and what the walker's prefetching relies on as a hint only): states are
+// written children first, and a state's children in key order, each
+// child's whole subtree just before the child. So the subtree below the
+// i-th transition of a state lies between the target of transition i-1
+// (exclusive) and its own target (inclusive). Shared suffixes (vellum's
+// registry) point back to older states outside that range.
+//
 // Damage the walker refuses with ErrCorrupt (vellum itself checks only
 // 16 <= address <= BodyLen, and panics or answers wrongly on the rest):
 // an address other than 0 outside [16, BodyLen-16), a width over 8, a

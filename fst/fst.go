@@ -78,7 +78,21 @@ func (f *FST) Get(key []byte) (val uint64, ok bool, err error) {
 	if len(key) > MaxKeyLen {
 		return 0, false, nil // never stored
 	}
-	return walkGet(f.file.Body, f.root, key)
+	return walkGet(f.file.Body, f.root, key, nil)
+}
+
+// GetPrefetch is [FST.Get] for an FST whose values are offsets into
+// values, typically a value log's mapped bytes: its answers are Get's,
+// and while it walks it asks the CPU to prefetch the part of values that
+// holds the values below the state it has reached, once that part is at
+// most 1 KiB, so that reading the value afterwards mostly hits the cache
+// (walker.go, "Prefetching"). It never reads values; any slice, nil
+// included, is safe.
+func (f *FST) GetPrefetch(key, values []byte) (val uint64, ok bool, err error) {
+	if len(key) > MaxKeyLen {
+		return 0, false, nil // never stored
+	}
+	return walkGet(f.file.Body, f.root, key, values)
 }
 
 // Verify checks the whole file: the body CRC-32C, then a walk over every

@@ -334,15 +334,19 @@ func TestGet_Concurrent(t *testing.T) {
 	}
 }
 
-// Ensure Get does not allocate, hits and misses alike, also under the
-// race detector: the walker has no pool whose items it could drop.
+// Ensure Get and GetPrefetch do not allocate, hits and misses alike, also
+// under the race detector: the walker has no pool whose items it could
+// drop.
 func TestGet_Allocs(t *testing.T) {
 	kvs := randomKVs(2000, 6)
 	f := mustLoad(t, kvs)
 	hit, miss := kvs[1000].k, []byte("no such key")
+	values := make([]byte, 1<<16)
 	allocs := testing.AllocsPerRun(1000, func() {
 		f.Get(hit)
 		f.Get(miss)
+		f.GetPrefetch(hit, values)
+		f.GetPrefetch(miss, values)
 	})
 	if allocs != 0 {
 		t.Fatalf("Get allocates %.1f times per call pair", allocs)

@@ -3,6 +3,9 @@ package fst
 import (
 	"bytes"
 	"encoding/binary"
+	"math/bits"
+
+	"github.com/kvdict/kvdict/internal/prefetch"
 )
 
 // This file is kvdict's own lookup over vellum v1 bytes: [FST.Get] walks
@@ -53,6 +56,75 @@ func packed(body []byte, p, n int) uint64 {
 	return v & (1<<(8*uint(n)) - 1) // n == 8: 1<<64 is 0 in Go, the mask is all ones
 }
 
+// Prefetching. At 10M keys a lookup is a chain of cache misses: each
+// state's address is known only once the previous state is read, and the
+// value's offset only at the end. But once the walk enters a small
+// subtree, it knows where all of it lies, and where its values lie:
+//
+//   - vellum writes states children first, a state's children in key
+//     order, each child's subtree just before the child. So the subtree of
+//     the transition taken lies between the target of the previous
+//     transition (exclusive) and its own target (inclusive).
+//   - outputs add up to the value's offset (in a value log written in key
+//     order, the offsets grow with the keys; vellum moves the minimum of a
+//     subtree's offsets onto the transition into it). So the values below
+//     the transition taken start at the new total and end where the next
+//     transition's total starts.
+//
+// The first time the subtree's states span at most prefetchStates bytes,
+// and the first time its values span at most prefetchValues bytes, the
+// walker asks the CPU to fetch all of that (package internal/prefetch),
+// in parallel with the miss on the state it is reading: the rest of the
+// walk and the value read then mostly hit the cache. Either extent is
+// only a guess (shared suffixes, when vellum's registry is on, and values
+// stored once for several keys break the order): a wrong guess costs
+// memory bandwidth, never an answer, since nothing the walk decides
+// depends on prefetched bytes.
+//
+// The limits: on 10M keys, states 2, 4 KiB and values 0.5, 1, 2 KiB were
+// all within the noise of each other (docs/BENCHMARKS.md §8); more lines
+// per lookup push other lookups' upper states out of the shared cache.
+const (
+	prefetchStates = 2048 // 32 lines
+	prefetchValues = 1024 // 16 lines
+)
+
+// Bit tricks of findInput: ones has 1 in every byte, highs 0x80.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// findInput returns the position of the first byte c in body[p:p+n], or
+// -1. The caller guarantees p+16 <= len(body) (true for the inputs of any
+// state, the vellum footer follows them). Up to 16 inputs are compared 8
+// at a time: the lowest byte of x that is 0 is the lowest whose
+// (x - ones) &^ x has bit 7 set (a borrow only runs upwards), so the
+// lowest flagged byte is always a true match.
+func findInput(body []byte, p, n int, c byte) int {
+	if n > 16 {
+		return bytes.IndexByte(body[p:p+n], c)
+	}
+	pat := ones * uint64(c)
+	x := binary.LittleEndian.Uint64(body[p:p+8]) ^ pat
+	z := (x - ones) &^ x & highs
+	if n < 8 {
+		z &= 1<<(8*uint(n)) - 1
+	}
+	if z != 0 {
+		return bits.TrailingZeros64(z) >> 3
+	}
+	if n <= 8 {
+		return -1
+	}
+	x = binary.LittleEndian.Uint64(body[p+8:p+16]) ^ pat
+	z = (x - ones) &^ x & highs & (1<<(8*uint(n-8)) - 1)
+	if z == 0 {
+		return -1
+	}
+	return 8 + bits.TrailingZeros64(z)>>3
+}
+
 // walkGet looks key up in body, a vellum v1 FST whose header and footer
 // Load has checked, starting at the root state root. It returns the sum
 // of the outputs along the key's path plus the final output, and whether
@@ -60,32 +132,55 @@ func packed(body []byte, p, n int) uint64 {
 // against it, and returns an error wrapping [ErrCorrupt] (never panics)
 // on bytes no vellum builder writes. It does not allocate unless it
 // returns an error.
-func walkGet(body []byte, root int, key []byte) (uint64, bool, error) {
+//
+// values, when not nil, is what the outputs are offsets into (a value
+// log's mapped bytes): the walker prefetches the part that holds the
+// values of a small enough subtree (see "Prefetching" above). It never reads
+// values, and its answer does not depend on them.
+func walkGet(body []byte, root int, key []byte, values []byte) (uint64, bool, error) {
 	// States occupy body offsets [walkLow, high): the footer follows them.
 	high := len(body) - vellumFooterLen
 	var total uint64
 	addr := root
+	// What the walk knows of the subtree below addr: its states lie in
+	// body(fLo, addr], its values in values[total:vEnd]. Each is
+	// prefetched once, when it is small enough.
+	fLo, vEnd := walkLow-1, uint64(len(values))
+	fetchedF, fetchedV := false, values == nil
 	for _, c := range key {
-		if addr == 0 {
-			return 0, false, nil // the empty final state has no transitions
-		}
 		if addr < walkLow || addr >= high {
+			if addr == 0 {
+				return 0, false, nil // the empty final state has no transitions
+			}
 			return 0, false, walkCorrupt(addr, "address outside the states")
 		}
 		top := body[addr]
+		// Prefetch after the load of top, which the walk waits for:
+		// prefetches queue for the same miss buffers.
+		if !fetchedF {
+			if d := addr - fLo; d > 0 && d <= prefetchStates {
+				prefetch.Range(body[fLo+1 : addr+1])
+				fetchedF = true
+			}
+		}
+		if !fetchedV && total < vEnd && vEnd-total <= prefetchValues && vEnd <= uint64(len(values)) {
+			prefetch.Range(values[total:vEnd])
+			fetchedV = true
+		}
 		if top&stateOneTrans != 0 {
-			// One transition, never final.
+			// One transition, never final. Its input is coded in the top
+			// byte, or (code 0) stored just below it.
+			low := top & stateLow6
+			in, below := commonInputs[low], body[addr-1] // addr-1 >= walkLow-1: in range
 			bottom := addr
-			in := commonInputs[top&stateLow6]
-			if top&stateLow6 == 0 {
-				bottom--
-				in = body[bottom] // bottom >= walkLow-1: in range
+			if low == 0 {
+				in, bottom = below, addr-1
 			}
 			if in != c {
 				return 0, false, nil
 			}
 			if top&stateNext != 0 {
-				addr = bottom - 1 // output 0
+				addr = bottom - 1 // output 0; the subtree bounds still hold
 				continue
 			}
 			pack := body[bottom-1] // bottom-1 >= walkLow-2: in range
@@ -106,45 +201,54 @@ func walkGet(body []byte, root int, key []byte) (uint64, bool, error) {
 			if delta == 0 {
 				addr = 0
 			}
-			continue
-		}
-
-		// Several transitions (or none), maybe final.
-		n, ts, os, bottom, err := multiState(body, addr, top)
-		if err != nil {
-			return 0, false, err
-		}
-		// The inputs are stored in reverse transition order; the position
-		// found indexes the deltas and outputs, stored in the same order.
-		// Like vellum (bytes.IndexByte), take the lowest position if a
-		// damaged state repeats a byte.
-		inputs := addr - n - 1
-		if top&stateLow6 == 0 {
-			inputs-- // the count byte
-		}
-		pos := -1
-		if n <= 16 {
-			for j, b := range body[inputs : inputs+n] {
-				if b == c {
-					pos = j
-					break
+			// The only child: its subtree has the bounds of this one.
+		} else {
+			// Several transitions (or none), maybe final.
+			n, ts, os, bottom, err := multiState(body, addr, top)
+			if err != nil {
+				return 0, false, err
+			}
+			// The inputs are stored in reverse transition order; the
+			// position found indexes the deltas and outputs, stored in the
+			// same order. Like vellum (bytes.IndexByte), take the lowest
+			// position if a damaged state repeats a byte.
+			inputs := addr - n - 1
+			if top&stateLow6 == 0 {
+				inputs-- // the count byte
+			}
+			pos := findInput(body, inputs, n, c)
+			if pos < 0 {
+				return 0, false, nil
+			}
+			dests := inputs - n*ts
+			outs := dests - n*os
+			base := total
+			total += packed(body, outs+pos*os, os)
+			delta := packed(body, dests+pos*ts, ts)
+			if delta > uint64(bottom) {
+				return 0, false, walkCorrupt(addr, "transition address below 0")
+			}
+			addr = bottom - int(delta)
+			if delta == 0 {
+				addr = 0
+			}
+			// The previous transition in key order (the next one in
+			// memory) ends just below this one's subtree; the next one's
+			// output is where this one's values end.
+			if pos+1 < n {
+				if d := packed(body, dests+(pos+1)*ts, ts); d != 0 && d <= uint64(bottom) {
+					fLo = bottom - int(d)
 				}
 			}
-		} else {
-			pos = bytes.IndexByte(body[inputs:inputs+n], c)
+			if pos > 0 {
+				vEnd = base + packed(body, outs+(pos-1)*os, os)
+			}
 		}
-		if pos < 0 {
-			return 0, false, nil
+		if addr <= fLo {
+			fLo = walkLow - 1 // a shared state, outside the subtree: bound unknown
 		}
-		dests := inputs - n*ts
-		total += packed(body, dests-n*os+pos*os, os)
-		delta := packed(body, dests+pos*ts, ts)
-		if delta > uint64(bottom) {
-			return 0, false, walkCorrupt(addr, "transition address below 0")
-		}
-		addr = bottom - int(delta)
-		if delta == 0 {
-			addr = 0
+		if vEnd <= total {
+			vEnd = uint64(len(values)) // outputs out of key order: bound unknown
 		}
 	}
 	// The key is consumed: its state must be final.

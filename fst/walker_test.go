@@ -96,6 +96,13 @@ func checkAgainst(t *testing.T, f *fst.FST, ref *vellum.Reader, kvs []kv) {
 	var probe []byte
 	rnd := make([]byte, 24)
 	var hits, misses int
+	// GetPrefetch must answer as Get whatever values it is given: none,
+	// one shorter than the outputs it meets, one that covers them all.
+	var maxOut uint64
+	for _, e := range kvs {
+		maxOut = max(maxOut, e.v)
+	}
+	valueSets := [][]byte{nil, make([]byte, 100), make([]byte, min(maxOut+1, 1<<22))}
 	check := func(key []byte) {
 		wv, wok := oracleGet(kvs, key)
 		gv, gok, gerr := f.Get(key)
@@ -103,6 +110,10 @@ func checkAgainst(t *testing.T, f *fst.FST, ref *vellum.Reader, kvs []kv) {
 		if gerr != nil || verr != nil || vpanic || gv != vv || gok != vok || gok != wok || gv != wv {
 			t.Fatalf("key %q: walker %d, %v, %v; vellum %d, %v, %v (panic %v); oracle %d, %v",
 				key, gv, gok, gerr, vv, vok, verr, vpanic, wv, wok)
+		}
+		values := valueSets[(hits+misses)%len(valueSets)]
+		if pv, pok, perr := f.GetPrefetch(key, values); pv != gv || pok != gok || perr != nil {
+			t.Fatalf("key %q: GetPrefetch with %d value bytes = %d, %v, %v; Get %d, %v", key, len(values), pv, pok, perr, gv, gok)
 		}
 		if wok {
 			hits++
@@ -328,6 +339,9 @@ func TestWalker_DamageAgrees(t *testing.T) {
 			ref := vellumOf(t, file)
 			for _, k := range probes {
 				gv, gok, gerr := f.Get(k)
+				if pv, pok, perr := f.GetPrefetch(k, file); pv != gv || pok != gok || (perr == nil) != (gerr == nil) {
+					t.Fatalf("offset %#x ^ %#x: GetPrefetch(%q) = %d, %v, %v; Get %d, %v, %v", off, x, k, pv, pok, perr, gv, gok, gerr)
+				}
 				vv, vok, verr, vpanic := vellumGet(ref, k)
 				switch {
 				case gerr != nil:
@@ -374,6 +388,9 @@ func FuzzWalker(f *testing.F) {
 			}
 			for _, k := range probes {
 				gv, gok, gerr := ff.Get(k)
+				if pv, pok, perr := ff.GetPrefetch(k, data); pv != gv || pok != gok || (perr == nil) != (gerr == nil) {
+					t.Fatalf("GetPrefetch(%q) = %d, %v, %v; Get %d, %v, %v", k, pv, pok, perr, gv, gok, gerr)
+				}
 				if gerr != nil {
 					if !errors.Is(gerr, fst.ErrCorrupt) {
 						t.Fatalf("Get(%q) error does not wrap ErrCorrupt: %v", k, gerr)
@@ -426,6 +443,9 @@ func FuzzWalker_Keys(f *testing.F) {
 					k = append(bytes.Clone(e.k), 'x')
 				}
 				gv, gok, gerr := ff.Get(k)
+				if pv, pok, perr := ff.GetPrefetch(k, data); pv != gv || pok != gok || perr != nil {
+					t.Fatalf("GetPrefetch(%q) = %d, %v, %v; Get %d, %v", k, pv, pok, perr, gv, gok)
+				}
 				vv, vok, verr, vpanic := vellumGet(ref, k)
 				wv, wok := oracleGet(kvs, k)
 				if gerr != nil || verr != nil || vpanic || gv != vv || gok != vok || gv != wv || gok != wok {

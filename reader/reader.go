@@ -42,6 +42,10 @@ type part struct {
 	logFile     *mmapfile.File
 	fstName     string
 	logName     string
+	// values is what the FST's outputs are offsets into, for Get to
+	// prefetch (fst.FST.GetPrefetch): the value log's mapping, or nil when
+	// the log is compressed (outputs are then group addresses).
+	values []byte
 	// hix is the partition's hash index, nil when the dictionary has none
 	// (Get then walks the FST).
 	hix     *hashindex.Index
@@ -127,6 +131,9 @@ func openPart(dir *dirRef, mp *manifest.Partition, keyed, compressed bool, advic
 	}
 	if p.log.Keyed() != keyed {
 		return p, fmt.Errorf("reader: %s: %w: value log version %d, but the MANIFEST %s feature %q", dir.join(mp.Log.Name), ErrCorrupt, p.log.Version(), map[bool]string{true: "lists", false: "does not list"}[keyed], manifest.FeatureKeyedRecords)
+	}
+	if !p.log.Compressed() {
+		p.values = p.logFile.Data
 	}
 	if p.log.Compressed() != compressed {
 		return p, fmt.Errorf("reader: %s: %w: value log compressed %v, but the MANIFEST %s features %q and %q", dir.join(mp.Log.Name), ErrCorrupt, p.log.Compressed(), map[bool]string{true: "lists one of the", false: "lists neither of the"}[compressed], manifest.FeatureZstdRecords, manifest.FeatureZstdValues)
@@ -231,7 +238,7 @@ func (d *Dict) Get(key []byte) ([]byte, error) {
 	if p.hix != nil {
 		return p.hashGet(key, p.hix.Hash(key))
 	}
-	off, ok, err := p.fst.Get(key)
+	off, ok, err := p.fst.GetPrefetch(key, p.values)
 	if err != nil {
 		return nil, fmt.Errorf("reader: %s: %w", p.fstName, err)
 	}
