@@ -116,7 +116,8 @@ func (x *Index) Probe(h uint64) Probe {
 
 // Next returns the address of the next candidate record, whose key the
 // caller must compare (with Shift GroupShift: the address of the candidate
-// group, index bits 0, among whose records the caller looks for the key). ok is false when no slot can hold the key any more.
+// group, index bits 0, among whose records the caller looks for the key).
+// ok is false when no slot can hold the key any more.
 // On a damaged table Next may return wrong candidates (the key comparison
 // rejects them) but never reads outside the table, and it stops after at
 // most L slots.
