@@ -155,8 +155,10 @@ UPDATES (--base, --delete)
    Deletions apply to OLD before DELTA is merged: a key both deleted and in
    DELTA gets DELTA's value alone (delete + insert = replace). OLD is
    streamed, never sorted or spilled; its hash index and compression are
-   kept unless --hash-index=false or --compression none is given. NEW may be OLD itself with --force, or,
-   with --publish, the next version of the store OLD.
+   kept unless --hash-index=false or --compression none is given (the zstd
+   dictionary is trained anew, on DELTA's files only). NEW may be OLD
+   itself with --force, or, with --publish, the next version of the store
+   OLD.
 
 REPRODUCIBLE BUILDS
    The dictionary is a function of the input, the flags and the kvbuild
