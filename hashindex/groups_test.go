@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/kvdict/kvdict/hashindex"
@@ -168,6 +169,8 @@ func TestWriter_BadShift(t *testing.T) {
 	w = hashindex.NewWriter(&bytes.Buffer{}, &hashindex.WriterOptions{AddrShift: hashindex.GroupShift})
 	if err := w.Add([]byte("k"), 15); err == nil {
 		t.Fatal("Add accepted group offset 0")
+	} else if !strings.Contains(err.Error(), "record address 15 (entry address 0, shift 4)") {
+		t.Fatalf("Add(15) at shift 4: %v, want the address before and after the shift", err)
 	}
 }
 

@@ -94,10 +94,12 @@ func (w *Writer) Add(key []byte, addr uint64) error {
 		w.err = fmt.Errorf("hashindex: address shift %d is not 0 or %d", w.o.AddrShift, GroupShift)
 		return w.err
 	}
-	if addr >>= w.o.AddrShift; addr == 0 || addr >= MaxAddress {
-		w.err = fmt.Errorf("hashindex: record address %d is outside [1, 2^40): the partition's value log is too large for a hash index (over 1 TiB)", addr)
+	if a := addr >> w.o.AddrShift; a == 0 || a >= MaxAddress {
+		// 0 is an empty slot; 2^40 and up do not fit an entry (a value log over 1 TiB).
+		w.err = fmt.Errorf("hashindex: record address %d (entry address %d, shift %d) is outside [1, 2^40)", addr, a, w.o.AddrShift)
 		return w.err
 	}
+	addr >>= w.o.AddrShift
 	limit := w.o.MemoryBytes / pairLen
 	if len(w.buf) == limit {
 		if err := w.spillRun(); err != nil {
