@@ -195,6 +195,23 @@ func (d *Dict) Path() string { return d.path }
 // Manifest returns the dictionary's decoded manifest. Do not modify it.
 func (d *Dict) Manifest() *Manifest { return d.man }
 
+// ZstdDict returns a copy of the zstd dictionary of the first partition
+// whose value log has one, or nil when the dictionary is not compressed or
+// was compressed without one (kvbuild trains one dictionary per build and
+// gives it to every partition). An update (kvbuild --base) reuses it, so
+// that the groups it rewrites compress as well as the base's.
+func (d *Dict) ZstdDict() ([]byte, error) {
+	if d.closed.Load() {
+		return nil, ErrClosed
+	}
+	for i := range d.parts {
+		if z := d.parts[i].log.ZstdDict(); z != nil {
+			return bytes.Clone(z), nil
+		}
+	}
+	return nil, nil
+}
+
 // Len returns the number of keys.
 func (d *Dict) Len() int { return int(d.man.Keys) }
 

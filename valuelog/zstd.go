@@ -200,6 +200,7 @@ type zlog struct {
 	maxPayload int
 	pool       sync.Pool   // *[]byte payload buffers
 	cache      *groupCache // value-only logs: decoded groups for point lookups
+	dict       []byte      // the zstd dictionary (aliases the loaded bytes), nil without one
 }
 
 // loadZ parses a codec-1 body: flags, dictionary and trailer.
@@ -232,7 +233,11 @@ func loadZ(data []byte, bodyEnd int) (*zlog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("valuelog: %w", err)
 	}
-	return &zlog{dec: dec, first: uint64(p), end: end, maxPayload: max(int(maxPayload), 1), cache: new(groupCache)}, nil
+	var zd []byte
+	if d > 0 {
+		zd = dict[:d:d]
+	}
+	return &zlog{dec: dec, first: uint64(p), end: end, maxPayload: max(int(maxPayload), 1), cache: new(groupCache), dict: zd}, nil
 }
 
 // group decodes the group at address addr (index bits ignored) into dst
@@ -478,4 +483,16 @@ func (l *Log) GroupKeys(addr uint64) ([][]byte, error) {
 		p = next
 	}
 	return keys, nil
+}
+
+// ZstdDict returns the zstd dictionary the groups of a compressed log are
+// coded with (a standard zstd dictionary, ID 1), or nil for a raw log or a
+// compressed one written without a dictionary. The slice aliases the
+// loaded bytes. An update of a compressed dictionary reuses it, so that
+// the rewritten groups compress as well as the base's did.
+func (l *Log) ZstdDict() []byte {
+	if l.z == nil {
+		return nil
+	}
+	return l.z.dict
 }

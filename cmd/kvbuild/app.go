@@ -155,8 +155,9 @@ UPDATES (--base, --delete)
    Deletions apply to OLD before DELTA is merged: a key both deleted and in
    DELTA gets DELTA's value alone (delete + insert = replace). OLD is
    streamed, never sorted or spilled; its hash index and compression are
-   kept unless --hash-index=false or --compression none is given (the zstd
-   dictionary is trained anew, on DELTA's files only). NEW may be OLD
+   kept unless --hash-index=false or --compression none is given (OLD's
+   zstd dictionary is reused, unless the update changes the records'
+   shape with --hash-index: then one is trained on DELTA's files). NEW may be OLD
    itself with --force, or, with --publish, the next version of the store
    OLD.
 
@@ -315,21 +316,6 @@ func action(c *cli.Context, stdin io.Reader, stderr io.Writer) error {
 		}
 		inputs = append(inputs, extsort.FileInput(a, newStdinReader(c.Context, stdin)))
 	}
-	if b := sopts.Builder; b != nil && b.Compression != nil {
-		// Train beside the sort: the builder asks for the dictionary when
-		// its first partition starts, after the input is read.
-		type trained struct {
-			dict []byte
-			err  error
-		}
-		done := make(chan trained, 1)
-		names := c.Args().Slice()
-		go func() {
-			d, err := trainDict(names, b.KeyedRecords || b.HashIndex != nil) // an index implies keyed records
-			done <- trained{d, err}
-		}()
-		b.CompressionDict = func() ([]byte, error) { t := <-done; return t.dict, t.err }
-	}
 	removeLeftovers(stderr, c.Bool("quiet"), leftoverDirs(out, sopts.TempDir, c.Bool("publish"))...)
 	checkSpace(stderr, c.Args().Slice(), out, sopts.TempDir, cmp.Or(sopts.Memory, builder.DefaultMemory()), sopts.Sorted)
 	prevLink := readLink(out)
@@ -338,6 +324,29 @@ func action(c *cli.Context, stdin io.Reader, stderr io.Writer) error {
 		return err
 	}
 	defer bm.close()
+	if b := sopts.Builder; b != nil && b.Compression != nil {
+		keyed := b.KeyedRecords || b.HashIndex != nil // an index implies keyed records
+		if z := bm.zstdDict(keyed); z != nil {
+			// An update keeps its base's dictionary: trained on the
+			// base's input, it fits the records being rewritten far
+			// better than one trained on a small delta would.
+			b.CompressionDict = func() ([]byte, error) { return z, nil }
+		} else {
+			// Train beside the sort: the builder asks for the dictionary
+			// when its first partition starts, after the input is read.
+			type trained struct {
+				dict []byte
+				err  error
+			}
+			done := make(chan trained, 1)
+			names := c.Args().Slice()
+			go func() {
+				d, err := trainDict(names, keyed)
+				done <- trained{d, err}
+			}()
+			b.CompressionDict = func() ([]byte, error) { t := <-done; return t.dict, t.err }
+		}
+	}
 	tg, err := openTarget(out, c.Bool("publish"), sopts.Builder)
 	if err != nil {
 		return err

@@ -146,9 +146,24 @@ func (m *baseMerge) close() error {
 	return errors.Join(append(errs, m.d.Close())...)
 }
 
+// zstdDict returns the base's zstd dictionary when the update will write
+// records of the base's shape (keyed, or values alone) and the base has
+// one; nil otherwise (no base, an uncompressed base, a change of shape, or
+// an unreadable dictionary), and the update trains its own.
+func (m *baseMerge) zstdDict(keyed bool) []byte {
+	if m == nil || !m.d.Manifest().Compressed() || m.d.Manifest().Has(manifest.FeatureKeyedRecords) != keyed {
+		return nil
+	}
+	z, err := m.d.ZstdDict()
+	if err != nil {
+		return nil
+	}
+	return z
+}
+
 // compressionWanted is --compression, or, when it is not given and --base
-// is, "zstd" if the base's records are compressed (the dictionary is then
-// trained on the delta's input files, as for any build).
+// is, "zstd" if the base's records are compressed (the update then reuses
+// the base's zstd dictionary: see zstdDict).
 func compressionWanted(c *cli.Context) string {
 	if c.IsSet("compression") || c.String("base") == "" {
 		return c.String("compression")
