@@ -1,6 +1,7 @@
 package hashindex
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/kvdict/kvdict/internal/frame"
@@ -19,6 +20,10 @@ var (
 	// entry layout or address shift this build does not implement.
 	ErrVersion = frame.ErrVersion
 )
+
+// ErrGroups is returned by Verify on an index whose entries address
+// groups (Shift GroupShift), which only VerifyGroups can check.
+var ErrGroups = errors.New("hashindex: the entries address groups: use VerifyGroups")
 
 func corruptf(format string, args ...any) error {
 	return fmt.Errorf("hashindex: "+format+": %w", append(args, ErrCorrupt)...)

@@ -101,7 +101,7 @@ func TestIndexGroups_HitsAndMisses(t *testing.T) {
 		if err := x.VerifyGroups(s.keysAt); err != nil {
 			t.Fatalf("%d per group: %v", per, err)
 		}
-		if err := x.Verify(nil); err == nil || errors.Is(err, hashindex.ErrCorrupt) {
+		if err := x.Verify(nil); !errors.Is(err, hashindex.ErrGroups) || errors.Is(err, hashindex.ErrCorrupt) {
 			t.Fatalf("Verify of a group index: %v, want a usage error", err)
 		}
 		for i, k := range ks {

@@ -152,7 +152,7 @@ func (x *Index) Verify(keyAt func(addr uint64) ([]byte, error)) error {
 		if err := x.file.VerifyBody(); err != nil {
 			return fmt.Errorf("hashindex: %w", err)
 		}
-		return fmt.Errorf("hashindex: the entries address groups (shift %d): use VerifyGroups", x.t.shift)
+		return fmt.Errorf("%w (shift %d)", ErrGroups, x.t.shift)
 	}
 	var one [1][]byte
 	return x.VerifyGroups(func(addr uint64) ([][]byte, error) {

@@ -68,7 +68,7 @@ func (d *Dict) GetBatch(keys, vals [][]byte, found []bool) error {
 			default:
 				vals[i], found[i] = nil, false
 				if first == nil {
-					first = fmt.Errorf("key %d of the batch: %w", i, err)
+					first = fmt.Errorf("reader: GetBatch: key %d of the batch: %w", i, err)
 				}
 			}
 		}

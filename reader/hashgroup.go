@@ -10,17 +10,46 @@ import "fmt"
 // scratch, so nothing is allocated when dst has room.
 func (p *part) hashAppendGroup(dst, key []byte, h uint64) ([]byte, error) {
 	pr := p.hix.Probe(h)
+	last := uint64(0) // no group lives at address 0
 	for {
 		addr, ok := pr.Next()
 		if !ok {
 			return dst, ErrNotFound
 		}
+		if addr == last {
+			continue // two candidates in one group: it holds no key here
+		}
+		last = addr
 		out, ok, err := p.log.MatchGroupAppend(dst, addr, key)
 		if err != nil {
 			return dst, fmt.Errorf("reader: %s: hash index entry points at a bad group: %w", p.hixName, err)
 		}
 		if ok {
 			return out, nil
+		}
+	}
+}
+
+// hashHasGroup is hashAppendGroup for Contains: the same candidates and
+// comparisons, without reading the value, so without allocating.
+func (p *part) hashHasGroup(key []byte, h uint64) (bool, error) {
+	pr := p.hix.Probe(h)
+	last := uint64(0)
+	for {
+		addr, ok := pr.Next()
+		if !ok {
+			return false, nil
+		}
+		if addr == last {
+			continue
+		}
+		last = addr
+		ok, err := p.log.GroupHas(addr, key)
+		if err != nil {
+			return false, fmt.Errorf("reader: %s: hash index entry points at a bad group: %w", p.hixName, err)
+		}
+		if ok {
+			return true, nil
 		}
 	}
 }

@@ -330,6 +330,9 @@ func (d *Dict) Contains(key []byte) (bool, error) {
 	if p == nil {
 		return false, nil
 	}
+	if p.hix != nil && p.log.Compressed() {
+		return p.hashHasGroup(key, p.hix.Hash(key))
+	}
 	if p.hix != nil {
 		_, err := p.hashGet(key, p.hix.Hash(key))
 		if err == ErrNotFound {

@@ -274,7 +274,7 @@ func flipZstdValueLog(t *testing.T, opts *builder.Options) {
 }
 
 // Ensure that AppendGet does not allocate on a compressed dictionary when
-// the buffer has room, with and without the hash index.
+// the buffer has room, nor Contains, with and without the hash index.
 func TestZstd_AppendGetAllocs(t *testing.T) {
 	kvs := testutil.RandomKVs(5000, 5)
 	for _, hix := range []bool{false, true} {
@@ -294,9 +294,16 @@ func TestZstd_AppendGetAllocs(t *testing.T) {
 			i = (i + 13) % len(kvs)
 			buf, _ = d.AppendGet(buf[:0], kvs[i].Key)
 		})
+		// Contains reads no value, so it allocates nothing either.
+		has := testing.AllocsPerRun(500, func() {
+			i = (i + 13) % len(kvs)
+			if ok, err := d.Contains(kvs[i].Key); !ok || err != nil {
+				t.Fatalf("Contains: %v %v", ok, err)
+			}
+		})
 		d.Close()
-		if allocs > 0 && !raceEnabled {
-			t.Fatalf("hash index %v: AppendGet: %.1f allocations per call", hix, allocs)
+		if (allocs > 0 || has > 0) && !raceEnabled {
+			t.Fatalf("hash index %v: %.1f allocations per AppendGet, %.1f per Contains", hix, allocs, has)
 		}
 	}
 }

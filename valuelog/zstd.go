@@ -420,6 +420,21 @@ func (l *Log) Compressed() bool { return l.z != nil }
 // for the value. Errors wrap ErrCorrupt; on a log that is not compressed
 // and keyed it returns ErrKeyed.
 func (l *Log) MatchGroupAppend(dst []byte, addr uint64, key []byte) ([]byte, bool, error) {
+	return l.findInGroup(dst, addr, key, true)
+}
+
+// GroupHas reports whether a keyed record of the group at addr holds key,
+// as MatchGroupAppend does, without reading the value: Contains over a
+// hash index of groups. It does not allocate.
+func (l *Log) GroupHas(addr uint64, key []byte) (bool, error) {
+	_, ok, err := l.findInGroup(nil, addr, key, false)
+	return ok, err
+}
+
+// findInGroup decodes the group at addr into pooled scratch and walks its
+// keyed records for key; with value, it appends the key's value to dst
+// (following a reference).
+func (l *Log) findInGroup(dst []byte, addr uint64, key []byte, value bool) ([]byte, bool, error) {
 	if l.z == nil || !l.keyed {
 		return dst, false, ErrKeyed
 	}
@@ -441,18 +456,22 @@ func (l *Log) MatchGroupAppend(dst []byte, addr uint64, key []byte) ([]byte, boo
 		if err != nil {
 			return dst, false, err
 		}
-		if string(k) == string(key) {
-			if dist != 0 {
-				var buf []byte
-				buf, v, err = l.resolveZ(payload[:0], a, dist)
-				*bp = buf[:0]
-				if err != nil {
-					return dst, false, err
-				}
-			}
-			return append(dst, v...), true, nil
+		if string(k) != string(key) {
+			p = next
+			continue
 		}
-		p = next
+		if !value {
+			return dst, true, nil
+		}
+		if dist != 0 {
+			var buf []byte
+			buf, v, err = l.resolveZ(payload[:0], a, dist)
+			*bp = buf[:0]
+			if err != nil {
+				return dst, false, err
+			}
+		}
+		return append(dst, v...), true, nil
 	}
 	return dst, false, nil
 }
