@@ -832,49 +832,73 @@ static int kvd_group(const kvd_part *p, kvd_zctx *z, int i, uint64_t g)
 #endif
 }
 
+/* kvd_znext decodes the keyed record at *o of a group payload b[0:end]:
+ * its tag (0: value follows; 1: x is a back distance), key (b + *ko, *k
+ * bytes) and x (value length or distance), leaving *o after the record.
+ * 0, or KVD_CORRUPT when the record is damaged or past the payload. */
+static inline int kvd_znext(const uint8_t *b, uint64_t end, uint64_t *o, int *tag, uint64_t *ko, uint64_t *k,
+                            uint64_t *x)
+{
+	if (*o >= end || b[*o] > 1)
+		return KVD_CORRUPT; /* past the last record, or an unknown tag */
+	*tag = b[(*o)++];
+	if (kvd_uvarint(b, end, o, k) < 0 || *k > KVD_MAX_KEY_LEN || *k > end - *o)
+		return KVD_CORRUPT;
+	*ko = *o;
+	*o += *k;
+	if (kvd_uvarint(b, end, o, x) < 0 || (*tag == 0 && *x > end - *o))
+		return KVD_CORRUPT;
+	if (*tag == 0)
+		*o += *x;
+	return 0;
+}
+
+/* kvd_zref resolves a back reference: the value of the tag-0 record at
+ * address addr - x, decoded through slot 1. */
+static int kvd_zref(const kvd_part *p, kvd_zctx *z, uint64_t addr, uint64_t x, const uint8_t **val,
+                    uint64_t *vlen)
+{
+	if (x == 0 || x > addr || ((addr - x) >> 4) < p->zstart)
+		return KVD_CORRUPT; /* a reference outside the groups */
+	addr -= x;
+	int rc = kvd_group(p, z, 1, addr >> 4);
+	if (rc < 0)
+		return rc;
+	const uint8_t *b = z->pay[1];
+	uint64_t end = z->plen[1], o = 0, ko, k;
+	int tag;
+	for (uint64_t i = 0; i <= (addr & 15); i++)
+		if (kvd_znext(b, end, &o, &tag, &ko, &k, &x) < 0)
+			return KVD_CORRUPT;
+	if (tag != 0)
+		return KVD_CORRUPT; /* a reference to a reference */
+	*val = b + o - x;
+	*vlen = x;
+	return 0;
+}
+
 /* kvd_zkeyed decodes the keyed record at address addr of a compressed log:
  * its key and value (a reference resolved through slot 1). */
 static int kvd_zkeyed(const kvd_part *p, kvd_zctx *z, uint64_t addr, const uint8_t **key, uint64_t *klen,
                       const uint8_t **val, uint64_t *vlen)
 {
-	for (int slot = 0; slot < 2; slot++) {
-		int rc = kvd_group(p, z, slot, addr >> 4);
-		if (rc < 0)
-			return rc;
-		/* the payload is keyed records back to back: skip addr & 15 of them */
-		const uint8_t *b = z->pay[slot];
-		uint64_t end = z->plen[slot], o = 0, k, x;
-		int tag;
-		for (uint64_t i = 0;; i++) {
-			if (o >= end || b[o] > 1)
-				return KVD_CORRUPT; /* past the last record, or an unknown tag */
-			tag = b[o++];
-			if (kvd_uvarint(b, end, &o, &k) < 0 || k > KVD_MAX_KEY_LEN || k > end - o)
-				return KVD_CORRUPT;
-			uint64_t ko = o;
-			o += k;
-			if (kvd_uvarint(b, end, &o, &x) < 0 || (tag == 0 && x > end - o))
-				return KVD_CORRUPT;
-			if (i == (addr & 15)) {
-				if (slot == 0) {
-					*key = b + ko;
-					*klen = k;
-				}
-				break;
-			}
-			if (tag == 0)
-				o += x;
-		}
-		if (tag == 0) {
-			*val = b + o;
-			*vlen = x;
-			return 0;
-		}
-		if (slot == 1 || x == 0 || x > addr || ((addr - x) >> 4) < p->zstart)
-			return KVD_CORRUPT; /* a reference to a reference, or outside the groups */
-		addr -= x;
-	}
-	return KVD_CORRUPT;
+	int rc = kvd_group(p, z, 0, addr >> 4);
+	if (rc < 0)
+		return rc;
+	/* the payload is keyed records back to back: skip addr & 15 of them */
+	const uint8_t *b = z->pay[0];
+	uint64_t end = z->plen[0], o = 0, ko, k, x;
+	int tag;
+	for (uint64_t i = 0; i <= (addr & 15); i++)
+		if (kvd_znext(b, end, &o, &tag, &ko, &k, &x) < 0)
+			return KVD_CORRUPT;
+	*key = b + ko;
+	*klen = k;
+	if (tag == 1)
+		return kvd_zref(p, z, addr, x, val, vlen);
+	*val = b + o - x;
+	*vlen = x;
+	return 0;
 }
 
 /* kvd_zvalue decodes the value record at address addr of a compressed
@@ -901,8 +925,8 @@ static int kvd_zvalue(const kvd_part *p, kvd_zctx *z, uint64_t addr, const uint8
 
 /* kvd_zfind looks for key among the keyed records of the group at address
  * addr (index bits 0) of a compressed keyed log: a hash index with address
- * shift 4 names groups, not records. KVD_FOUND with the value (through
- * kvd_zkeyed, which follows a reference), KVD_MISSING, or KVD_CORRUPT. */
+ * shift 4 names groups, not records. KVD_FOUND with the value (a
+ * reference resolved by kvd_zref), KVD_MISSING, or KVD_CORRUPT. */
 static int kvd_zfind(const kvd_part *p, kvd_zctx *z, uint64_t addr, const uint8_t *key, size_t klen,
                      const uint8_t **val, uint64_t *vlen)
 {
@@ -910,26 +934,23 @@ static int kvd_zfind(const kvd_part *p, kvd_zctx *z, uint64_t addr, const uint8_
 	if (rc < 0)
 		return rc;
 	const uint8_t *b = z->pay[0];
-	uint64_t end = z->plen[0], o = 0, k, x;
+	uint64_t end = z->plen[0], o = 0, ko, k, x;
+	int tag;
 	for (uint64_t i = 0; o < end; i++) {
-		if (i == 16 || b[o] > 1)
-			return KVD_CORRUPT; /* more records than an address can name, or an unknown tag */
-		int tag = b[o++];
-		if (kvd_uvarint(b, end, &o, &k) < 0 || k > KVD_MAX_KEY_LEN || k > end - o)
+		if (i == 16)
+			return KVD_CORRUPT; /* more records than an address can name */
+		if (kvd_znext(b, end, &o, &tag, &ko, &k, &x) < 0)
 			return KVD_CORRUPT;
-		uint64_t ko = o;
-		o += k;
-		if (kvd_uvarint(b, end, &o, &x) < 0 || (tag == 0 && x > end - o))
-			return KVD_CORRUPT;
-		if (k == klen && memcmp(b + ko, key, klen) == 0) {
-			const uint8_t *kk;
-			uint64_t kl;
-			if ((rc = kvd_zkeyed(p, z, addr | i, &kk, &kl, val, vlen)) < 0)
+		if (k != klen || memcmp(b + ko, key, klen) != 0)
+			continue;
+		if (tag == 1) {
+			if ((rc = kvd_zref(p, z, (addr & ~(uint64_t)15) | i, x, val, vlen)) < 0)
 				return rc;
 			return KVD_FOUND;
 		}
-		if (tag == 0)
-			o += x;
+		*val = b + o - x;
+		*vlen = x;
+		return KVD_FOUND;
 	}
 	return KVD_MISSING;
 }
