@@ -331,7 +331,8 @@ func (d *Dict) Contains(key []byte) (bool, error) {
 		return false, nil
 	}
 	if p.hix != nil && p.log.Compressed() {
-		return p.hashHasGroup(key, p.hix.Hash(key))
+		_, ok, err := p.hashFindGroup(nil, key, p.hix.Hash(key), false)
+		return ok, err
 	}
 	if p.hix != nil {
 		_, err := p.hashGet(key, p.hix.Hash(key))

@@ -446,34 +446,23 @@ func (l *Log) findInGroup(dst []byte, addr uint64, key []byte, value bool) ([]by
 		return dst, false, err
 	}
 	*bp = payload[:0]
-	g := addr &^ (1<<AddrShift - 1)
-	for i, p := 0, 0; p < len(payload); i++ {
-		a := g | uint64(i)
-		if i == 1<<AddrShift {
-			return dst, false, corruptf(a, "group holds more than %d records", 1<<AddrShift)
-		}
-		k, v, dist, next, err := nextKeyed(payload, p, a)
+	found, at, v, dist := false, uint64(0), []byte(nil), uint64(0)
+	err = eachKeyed(payload, addr, func(a uint64, k, val []byte, d uint64) bool {
+		found, at, v, dist = string(k) == string(key), a, val, d
+		return found
+	})
+	if err != nil || !found || !value {
+		return dst, found && err == nil, err
+	}
+	if dist != 0 {
+		var buf []byte
+		buf, v, err = l.resolveZ(payload[:0], at, dist)
+		*bp = buf[:0]
 		if err != nil {
 			return dst, false, err
 		}
-		if string(k) != string(key) {
-			p = next
-			continue
-		}
-		if !value {
-			return dst, true, nil
-		}
-		if dist != 0 {
-			var buf []byte
-			buf, v, err = l.resolveZ(payload[:0], a, dist)
-			*bp = buf[:0]
-			if err != nil {
-				return dst, false, err
-			}
-		}
-		return append(dst, v...), true, nil
 	}
-	return dst, false, nil
+	return append(dst, v...), true, nil
 }
 
 // GroupKeys returns copies of the keys of the group at addr (index bits
@@ -488,20 +477,39 @@ func (l *Log) GroupKeys(addr uint64) ([][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := addr &^ (1<<AddrShift - 1)
 	var keys [][]byte
-	for i, p := 0, 0; p < len(payload); i++ {
-		if i == 1<<AddrShift {
-			return nil, corruptf(g|uint64(i), "group holds more than %d records", 1<<AddrShift)
-		}
-		k, _, _, next, err := nextKeyed(payload, p, g|uint64(i))
-		if err != nil {
-			return nil, err
-		}
+	err = eachKeyed(payload, addr, func(_ uint64, k, _ []byte, _ uint64) bool {
 		keys = append(keys, k) // k aliases payload, a fresh allocation
-		p = next
+		return false
+	})
+	if err != nil {
+		return nil, err
 	}
 	return keys, nil
+}
+
+// eachKeyed calls fn with the address, key and value (or, dist > 0, the
+// reference distance) of each keyed record of a decoded group payload,
+// whose group address is addr's (index bits ignored), until fn returns
+// true. It fails on a damaged record or on more records than an address
+// can name.
+func eachKeyed(payload []byte, addr uint64, fn func(a uint64, k, v []byte, dist uint64) bool) error {
+	g := addr &^ (1<<AddrShift - 1)
+	for i, p := 0, 0; p < len(payload); i++ {
+		a := g | uint64(i)
+		if i == 1<<AddrShift {
+			return corruptf(a, "group holds more than %d records", 1<<AddrShift)
+		}
+		k, v, dist, next, err := nextKeyed(payload, p, a)
+		if err != nil {
+			return err
+		}
+		if fn(a, k, v, dist) {
+			return nil
+		}
+		p = next
+	}
+	return nil
 }
 
 // ZstdDict returns the zstd dictionary the groups of a compressed log are
