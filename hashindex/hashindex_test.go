@@ -163,7 +163,19 @@ func TestIndex_Corruption(t *testing.T) {
 			t.Fatalf("Load of %d/%d bytes: %v", n, len(data), err)
 		}
 	}
-	rng := rand.New(rand.NewPCG(1, 1))
+	flipEach(t, data, 1, func(x *hashindex.Index) error { return x.Verify(s.keyAt) }, func(x *hashindex.Index) {
+		for _, k := range s.keys {
+			s.get(x, k) // must not panic; a wrong candidate is rejected by the key
+		}
+	})
+}
+
+// flipEach flips one random bit of each byte of data in turn: Load must
+// fail with a sentinel, or verify must report ErrCorrupt; probe then looks
+// keys up in the damaged index, which must not panic.
+func flipEach(t *testing.T, data []byte, seed uint64, verify func(*hashindex.Index) error, probe func(*hashindex.Index)) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, seed))
 	for pos := range data {
 		d := bytes.Clone(data)
 		d[pos] ^= 1 << rng.IntN(8)
@@ -174,12 +186,10 @@ func TestIndex_Corruption(t *testing.T) {
 			}
 			continue
 		}
-		if err := x.Verify(s.keyAt); !errors.Is(err, hashindex.ErrCorrupt) {
-			t.Fatalf("flip at %d: Verify: %v, want ErrCorrupt", pos, err)
+		if err := verify(x); !errors.Is(err, hashindex.ErrCorrupt) {
+			t.Fatalf("flip at %d: verify: %v, want ErrCorrupt", pos, err)
 		}
-		for _, k := range s.keys {
-			s.get(x, k) // must not panic; a wrong candidate is rejected by the key
-		}
+		probe(x)
 	}
 }
 
