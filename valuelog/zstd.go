@@ -114,11 +114,11 @@ func newZwriter(c *Compression) (*zwriter, []byte, error) {
 	return z, head, nil
 }
 
-// appendKeyedZ adds a keyed record to the open group (closing it first if
-// full) and returns its address.
-func (w *Writer) appendKeyedZ(key, value []byte) (uint64, error) {
+// reserveZ makes room in the open group for a record of recLen bytes,
+// closing the group first when it is full, and returns the record's
+// address (group offset << AddrShift | index).
+func (w *Writer) reserveZ(recLen int) (uint64, error) {
 	z := w.z
-	recLen := 1 + uvarintLen(uint64(len(key))) + len(key) + uvarintLen(uint64(len(value))) + len(value)
 	if z.n > 0 && (z.n == z.maxRecs || len(z.payload)+recLen > z.maxBytes) {
 		if err := w.flushGroup(); err != nil {
 			return 0, err
@@ -127,7 +127,17 @@ func (w *Writer) appendKeyedZ(key, value []byte) (uint64, error) {
 	if z.n == 0 {
 		z.groupOff = frame.HeaderLen + w.fw.Len()
 	}
-	addr := z.groupOff<<AddrShift | uint64(z.n)
+	return z.groupOff<<AddrShift | uint64(z.n), nil
+}
+
+// appendKeyedZ adds a keyed record to the open group (closing it first if
+// full) and returns its address.
+func (w *Writer) appendKeyedZ(key, value []byte) (uint64, error) {
+	z := w.z
+	addr, err := w.reserveZ(1 + uvarintLen(uint64(len(key))) + len(key) + uvarintLen(uint64(len(value))) + len(value))
+	if err != nil {
+		return 0, err
+	}
 	c := w.cache
 	var h uint64
 	// A reference costs a second group decode: only for values of 16

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 
-	"github.com/kvdict/kvdict/internal/frame"
 	"github.com/kvdict/kvdict/internal/zrec"
 )
 
@@ -52,16 +51,10 @@ import (
 // the deduplication around it.
 func (w *Writer) writeValueZ(value []byte) (uint64, error) {
 	z := w.z
-	recLen := uvarintLen(uint64(len(value))) + len(value)
-	if z.n > 0 && (z.n == z.maxRecs || len(z.payload)+recLen > z.maxBytes) {
-		if err := w.flushGroup(); err != nil {
-			return 0, err
-		}
+	addr, err := w.reserveZ(uvarintLen(uint64(len(value))) + len(value))
+	if err != nil {
+		return 0, err
 	}
-	if z.n == 0 {
-		z.groupOff = frame.HeaderLen + w.fw.Len()
-	}
-	addr := z.groupOff<<AddrShift | uint64(z.n)
 	z.payload = zrec.AppendRecord(z.payload, value)
 	z.n++
 	return addr, nil
