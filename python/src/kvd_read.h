@@ -853,6 +853,26 @@ static inline int kvd_znext(const uint8_t *b, uint64_t end, uint64_t *o, int *ta
 	return 0;
 }
 
+/* kvd_zat decodes, through slot, the group of address addr and its keyed
+ * records up to addr's: tag, key (b + *ko, *k bytes) and x as kvd_znext
+ * gives them, with *val at the value of a tag-0 record. */
+static int kvd_zat(const kvd_part *p, kvd_zctx *z, int slot, uint64_t addr, int *tag, const uint8_t **key,
+                   uint64_t *klen, uint64_t *x, const uint8_t **val)
+{
+	int rc = kvd_group(p, z, slot, addr >> 4);
+	if (rc < 0)
+		return rc;
+	/* the payload is keyed records back to back: skip addr & 15 of them */
+	const uint8_t *b = z->pay[slot];
+	uint64_t end = z->plen[slot], o = 0, ko;
+	for (uint64_t i = 0; i <= (addr & 15); i++)
+		if (kvd_znext(b, end, &o, tag, &ko, klen, x) < 0)
+			return KVD_CORRUPT;
+	*key = b + ko;
+	*val = b + o - (*tag == 0 ? *x : 0);
+	return 0;
+}
+
 /* kvd_zref resolves a back reference: the value of the tag-0 record at
  * address addr - x, decoded through slot 1. */
 static int kvd_zref(const kvd_part *p, kvd_zctx *z, uint64_t addr, uint64_t x, const uint8_t **val,
@@ -860,21 +880,12 @@ static int kvd_zref(const kvd_part *p, kvd_zctx *z, uint64_t addr, uint64_t x, c
 {
 	if (x == 0 || x > addr || ((addr - x) >> 4) < p->zstart)
 		return KVD_CORRUPT; /* a reference outside the groups */
-	addr -= x;
-	int rc = kvd_group(p, z, 1, addr >> 4);
+	const uint8_t *k;
+	uint64_t kl;
+	int tag, rc = kvd_zat(p, z, 1, addr - x, &tag, &k, &kl, vlen, val);
 	if (rc < 0)
 		return rc;
-	const uint8_t *b = z->pay[1];
-	uint64_t end = z->plen[1], o = 0, ko, k;
-	int tag;
-	for (uint64_t i = 0; i <= (addr & 15); i++)
-		if (kvd_znext(b, end, &o, &tag, &ko, &k, &x) < 0)
-			return KVD_CORRUPT;
-	if (tag != 0)
-		return KVD_CORRUPT; /* a reference to a reference */
-	*val = b + o - x;
-	*vlen = x;
-	return 0;
+	return tag == 0 ? 0 : KVD_CORRUPT; /* a reference to a reference */
 }
 
 /* kvd_zkeyed decodes the keyed record at address addr of a compressed log:
@@ -882,21 +893,12 @@ static int kvd_zref(const kvd_part *p, kvd_zctx *z, uint64_t addr, uint64_t x, c
 static int kvd_zkeyed(const kvd_part *p, kvd_zctx *z, uint64_t addr, const uint8_t **key, uint64_t *klen,
                       const uint8_t **val, uint64_t *vlen)
 {
-	int rc = kvd_group(p, z, 0, addr >> 4);
+	uint64_t x;
+	int tag, rc = kvd_zat(p, z, 0, addr, &tag, key, klen, &x, val);
 	if (rc < 0)
 		return rc;
-	/* the payload is keyed records back to back: skip addr & 15 of them */
-	const uint8_t *b = z->pay[0];
-	uint64_t end = z->plen[0], o = 0, ko, k, x;
-	int tag;
-	for (uint64_t i = 0; i <= (addr & 15); i++)
-		if (kvd_znext(b, end, &o, &tag, &ko, &k, &x) < 0)
-			return KVD_CORRUPT;
-	*key = b + ko;
-	*klen = k;
 	if (tag == 1)
 		return kvd_zref(p, z, addr, x, val, vlen);
-	*val = b + o - x;
 	*vlen = x;
 	return 0;
 }
