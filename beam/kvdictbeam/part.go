@@ -174,11 +174,7 @@ func copyTo(ctx context.Context, fs filesystem.Interface, src, dst string) error
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
+	return copyClose(out, in)
 }
 
 // download copies a part from the URL dir into the local directory local,
@@ -202,6 +198,12 @@ func copyFrom(ctx context.Context, fs filesystem.Interface, src, dst string) err
 	if err != nil {
 		return err
 	}
+	return copyClose(out, in)
+}
+
+// copyClose copies in to out and closes out, whose Close error counts: a
+// remote file system may only fail the write there.
+func copyClose(out io.WriteCloser, in io.Reader) error {
 	if _, err := io.Copy(out, in); err != nil {
 		out.Close()
 		return err
