@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/kvdict/kvdict/builder"
+	"github.com/kvdict/kvdict/fst"
 	"github.com/kvdict/kvdict/hashindex"
 	"github.com/kvdict/kvdict/internal/zrec"
 	"github.com/kvdict/kvdict/reader"
@@ -28,8 +29,9 @@ import (
 //	kvdict-zstd-hash  both: keyed records in zstd groups, the index naming
 //	                  each key's group (--compression zstd --hash-index)
 //
-// All share the FST options, so they differ only in the value log and the
-// index.
+// Each takes kvbuild's FST options for its flags: the registry is off for
+// raw values and on with compression, so kvdict and kvdict-hash differ only
+// in the value log and the index, as do kvdict-zstd and kvdict-zstd-hash.
 type kvDict struct {
 	name       string
 	hash, zstd bool
@@ -52,7 +54,14 @@ func (s kvDict) buildAt(p, sorted string) error {
 	if err := os.RemoveAll(p); err != nil {
 		return err
 	}
-	o := &builder.Options{Tool: "kvbench"}
+	// The FST registry as kvbuild sets it: off for raw values (its
+	// default: the fastest build, and each subtree stays contiguous, so
+	// the walker can prefetch it), on with compression (the FST is then
+	// most of the size, and suffix sharing halves it on paths).
+	o := &builder.Options{Tool: "kvbench", FST: &fst.BuilderOptions{RegistryTableSize: -1}}
+	if s.zstd {
+		o.FST = &fst.BuilderOptions{}
+	}
 	if s.hash {
 		o.HashIndex = &hashindex.WriterOptions{}
 	}
