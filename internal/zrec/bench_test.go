@@ -8,31 +8,34 @@ import (
 )
 
 // BenchmarkAppendRecord decodes one record of a group of PyPI rows into a
-// reused buffer: the work a compressed point lookup adds to Get. Expect 0
-// allocations.
+// reused buffer: the work a compressed point lookup adds to Get, with the
+// fast decoder (zdec.go) and with klauspost alone. Expect 0 allocations.
 func BenchmarkAppendRecord(b *testing.B) {
-	for _, per := range []int{1, 4, 8, 16} {
-		b.Run(fmt.Sprintf("records=%d", per), func(b *testing.B) {
-			e := mustEncoder(b, trainedDict(), nil)
-			d := mustDecoder(b, trainedDict(), nil)
-			var groups [][]byte
-			payloadBytes := 0
-			for _, p := range groupsOf(pypiLines()[10000:14000], per) {
-				groups = append(groups, e.AppendGroup(nil, p))
-				payloadBytes += len(p)
-			}
-			b.SetBytes(int64(payloadBytes / len(groups)))
-			buf := make([]byte, 0, 4096)
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := range b.N {
-				var err error
-				buf, err = d.AppendRecord(buf[:0], groups[i%len(groups)], i%per)
-				if err != nil {
-					b.Fatal(err)
+	for _, per := range []int{1, 4, 8, 16, 32} {
+		for _, dec := range []string{"fast", "klauspost"} {
+			b.Run(fmt.Sprintf("records=%d/decoder=%s", per, dec), func(b *testing.B) {
+				e := mustEncoder(b, trainedDict(), nil)
+				d := mustDecoder(b, trainedDict(), nil)
+				zrec.SetFast(d, dec == "fast", trainedDict())
+				var groups [][]byte
+				payloadBytes := 0
+				for _, p := range groupsOf(pypiLines()[10000:14000], per) {
+					groups = append(groups, e.AppendGroup(nil, p))
+					payloadBytes += len(p)
 				}
-			}
-		})
+				b.SetBytes(int64(payloadBytes / len(groups)))
+				buf := make([]byte, 0, 4096)
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := range b.N {
+					var err error
+					buf, err = d.AppendRecord(buf[:0], groups[i%len(groups)], i%per)
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }
 

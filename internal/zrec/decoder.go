@@ -19,16 +19,19 @@ const maxPooledPayload = 64 << 10
 // does not allocate in steady state: scratch buffers come from a pool.
 type Decoder struct {
 	dec        *zstd.Decoder
+	zd         *zdict // the fast decoder's tables (zdec.go); nil: klauspost only
 	dictID     uint32
 	maxPayload int
 	checksum   bool
 	pool       sync.Pool // *scratch
 }
 
-// scratch holds the rebuilt zstd frame and, for AppendRecord, the payload.
+// scratch holds the rebuilt zstd frame and, for AppendRecord, the
+// payload, and the fast decoder's state (allocated on first use).
 type scratch struct {
 	frame   []byte
 	payload []byte
+	z       *zstate
 }
 
 // NewDecoder returns a Decoder for groups written with dictionary (nil or
@@ -46,13 +49,16 @@ func NewDecoder(dictionary []byte, o *DecoderOptions) (*Decoder, error) {
 		zstd.WithDecoderMaxWindow(limit),
 		zstd.WithDecodeAllCapLimit(true),
 	}
-	d := &Decoder{maxPayload: r.MaxPayload, checksum: !r.NoChecksum}
+	d := &Decoder{maxPayload: r.MaxPayload, checksum: !r.NoChecksum, zd: noDict}
 	if len(dictionary) > 0 {
 		if err := checkDict(dictionary); err != nil {
 			return nil, err
 		}
 		opts = append(opts, zstd.WithDecoderDicts(dictionary))
 		d.dictID = DictID
+		// A dictionary the fast decoder cannot parse is left to
+		// klauspost alone (which may still refuse it below).
+		d.zd, _ = parseZdict(dictionary)
 	}
 	dec, err := newZstdDecoder(opts)
 	if err != nil {
@@ -99,7 +105,12 @@ func (d *Decoder) AppendPayload(dst, src []byte) (out []byte, stored int, err er
 		dst = append(dst, src[h.dataOff:h.dataOff+h.n]...)
 	} else {
 		s := d.getScratch()
-		dst, err = d.decodeZstd(s, dst, src[h.dataOff:h.dataOff+h.m], h.n)
+		data := src[h.dataOff : h.dataOff+h.m]
+		if payload, ok := d.decodeFast(s, data, h.n); ok {
+			dst = append(dst, payload...)
+		} else {
+			dst, err = d.decodeZstd(s, dst, data, h.n)
+		}
 		d.pool.Put(s)
 		if err != nil {
 			return dst[:start], 0, err
@@ -154,14 +165,18 @@ func (d *Decoder) AppendRecord(dst, src []byte, i int) ([]byte, error) {
 	}
 	s := d.getScratch()
 	defer d.pool.Put(s)
-	s.payload, err = d.decodeZstd(s, slices.Grow(s.payload[:0], h.n), data, h.n)
-	if err != nil {
+	payload, ok := d.decodeFast(s, data, h.n)
+	if !ok {
+		s.payload, err = d.decodeZstd(s, slices.Grow(s.payload[:0], h.n), data, h.n)
+		if err != nil {
+			return dst, err
+		}
+		payload = s.payload
+	}
+	if err := checkSum(h, src, payload); err != nil {
 		return dst, err
 	}
-	if err := checkSum(h, src, s.payload); err != nil {
-		return dst, err
-	}
-	rec, err := Record(s.payload, i)
+	rec, err := Record(payload, i)
 	if err != nil {
 		return dst, err
 	}
@@ -174,6 +189,27 @@ func (d *Decoder) getScratch() *scratch {
 		return s
 	}
 	return &scratch{frame: make([]byte, 0, 1024)}
+}
+
+// decodeFast decodes a compressed group's zstd data to its n-byte payload
+// with the fast decoder (zdec.go), returning the payload (aliasing s,
+// valid until s is reused). ok is false when the fast decoder is off, the
+// payload is over maxPooledPayload (klauspost decodes large frames about
+// as fast, straight into the caller's buffer), or the data is damaged or
+// of a shape the fast decoder refuses: the caller then decodes with
+// decodeZstd, so that klauspost's verdict stands.
+func (d *Decoder) decodeFast(s *scratch, data []byte, n int) (payload []byte, ok bool) {
+	if d.zd == nil || n > maxPooledPayload {
+		return nil, false
+	}
+	if s.z == nil {
+		s.z = newZstate()
+	}
+	payload, err := s.z.decodeFrame(d.zd, data, n)
+	if cap(s.z.lits) > maxPooledPayload {
+		s.z.lits = nil
+	}
+	return payload, err == nil
 }
 
 // decodeZstd rebuilds the frame of a compressed group from its data and
@@ -190,6 +226,7 @@ func (d *Decoder) decodeZstd(s *scratch, dst, data []byte, n int) (out []byte, e
 		if cap(s.frame) > maxPooledPayload {
 			s.frame = nil
 		}
+
 	}()
 	// The decoder writes into dst's spare capacity, limited to n bytes.
 	got, err := d.dec.DecodeAll(s.frame, dst[start:start:start+n])

@@ -91,6 +91,21 @@
 // new: older groups, and groups whose literals the tree cannot code, keep
 // the zstd encoder's own tree.
 //
+// # Decoding
+//
+// A Decoder decodes the groups zrec writes with its own zstd block decoder
+// (zdec.go and the zdec_*.go files: RFC 8878 blocks, literals, Huffman and
+// FSE tables, sequences), which parses the dictionary's tables, repeat
+// offsets and content once in NewDecoder and allocates nothing per group.
+// It covers every block shape the format allows (raw/RLE/compressed
+// blocks, raw/RLE/Huffman/treeless literals in one or four streams,
+// predefined/RLE/FSE/repeat sequence tables); groups over 64 KiB of
+// payload, and any group it refuses as damaged, are decoded by
+// klauspost/compress instead, so a damaged group gets klauspost's verdict
+// and the fast decoder never has to be complete to be correct
+// (FuzzFastDecoder: whatever it accepts, klauspost accepts with the same
+// bytes).
+//
 // # Damage
 //
 // Every decoding function bounds n by [DecoderOptions.MaxPayload] before it

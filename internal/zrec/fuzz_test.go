@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/kvdict/kvdict/internal/zrec"
 )
 
@@ -95,6 +96,67 @@ func FuzzRoundTrip(f *testing.F) {
 			if err != nil || !bytes.Equal(got, r) {
 				t.Fatalf("record %d: %q, %v; want %q", i, got, err, r)
 			}
+		}
+	})
+}
+
+// FuzzFastDecoder feeds arbitrary frame bodies (the blocks of a group's
+// zstd frame) to the fast decoder and to klauspost, without a dictionary
+// and with the two golden ones. The fast decoder must never panic, must
+// report damage as ErrCorrupt, and whenever it accepts a body klauspost
+// must accept it too and give the same bytes (a body the fast decoder
+// refuses goes to klauspost, so this makes the Decoder's answer
+// klauspost's on every input).
+func FuzzFastDecoder(f *testing.F) {
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		return b
+	}
+	dicts := [][]byte{nil, read("golden.dict"), read("golden-treeless.dict")}
+	decs := make([]*zrec.Decoder, len(dicts))
+	for i, dd := range dicts {
+		decs[i] = mustDecoder(f, dd, &zrec.DecoderOptions{MaxPayload: 1 << 20})
+		if !zrec.FastOK(decs[i]) {
+			f.Fatalf("dictionary %d: no fast decoder", i)
+		}
+	}
+	for i, name := range []string{"golden.zrec", "golden-treeless.zrec"} {
+		body, n, _ := zrec.GroupBody(read(name), true)
+		f.Add(body, uint16(n), uint8(i+1))
+	}
+	// Frames of klauspost's own encoder: own trees, FSE tables, 4 streams.
+	rows := bytes.Join(pypiLines()[:200], []byte("\n"))
+	for _, p := range [][]byte{rows[:100], rows[:2000], rows, bytes.Repeat([]byte("ab"), 999), randBytes(9, 300)} {
+		for i, dd := range dicts {
+			opts := []zstd.EOption{zstd.WithEncoderLevel(zstd.SpeedBetterCompression), zstd.WithSingleSegment(true), zstd.WithEncoderCRC(false)}
+			if dd != nil {
+				opts = append(opts, zstd.WithEncoderDict(dd))
+			}
+			enc, _ := zstd.NewWriter(nil, opts...)
+			if body, ok := zrec.FrameBody(enc.EncodeAll(p, nil), len(p)); ok && len(p) < 1<<16 {
+				f.Add(body, uint16(len(p)), uint8(i))
+			}
+			enc.Close()
+		}
+	}
+	f.Fuzz(func(t *testing.T, body []byte, n uint16, which uint8) {
+		d := decs[int(which)%len(decs)]
+		got, errF := zrec.DecodeFast(d, body, int(n))
+		if errF != nil {
+			if !errors.Is(errF, zrec.ErrCorrupt) {
+				t.Fatalf("%v does not wrap ErrCorrupt", errF)
+			}
+			return
+		}
+		want, errK := zrec.DecodeKlauspost(d, body, int(n))
+		if errK != nil {
+			t.Fatalf("fast decoder accepts what klauspost refuses (%v)", errK)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("fast decoder gives %x, klauspost %x", got, want)
 		}
 	})
 }

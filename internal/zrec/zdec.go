@@ -1,0 +1,472 @@
+package zrec
+
+import "encoding/binary"
+
+// The fast decoder: our own zstd block decoder for the frames zrec writes.
+//
+// klauspost/compress decodes a small group in its Go sequence loop (its
+// assembly loop is off whenever a dictionary is used) after a per-frame
+// setup, about 3 µs for a group of 8 PyPI rows; an uncompressed Get takes
+// under 1 µs (docs/BENCHMARKS.md §6). A group is one small single-segment
+// frame whose tables mostly come from the dictionary (treeless literals,
+// "repeat" sequence tables), so a decoder that parses the dictionary once
+// (parseZdict) and then runs a plain loop over the frame's blocks does the
+// same work in a fraction of the time, with no allocation.
+//
+// It decodes what RFC 8878 calls a frame's blocks (section 3.1.1.2): raw,
+// RLE and compressed blocks; raw, RLE, Huffman-compressed (with a tree)
+// and treeless literals in one or four streams; sequences with predefined,
+// RLE, FSE-compressed and repeat tables; repeat offsets starting from the
+// dictionary's; matches reaching into the dictionary content. Frame-level
+// fields are implied by the group format (doc.go), so there is no frame
+// header to parse. Every length and offset is checked before it is used:
+// damaged data gives an error wrapping ErrCorrupt, never a panic, a read
+// outside the input or a write outside the n-byte output. The Decoder
+// then retries the group with klauspost (decoder.go), so the result of a
+// damaged group is klauspost's verdict, and the fast path only ever has to
+// agree with it on groups it accepts (FuzzFastDecoder checks this).
+
+// Frame-level limits, as the reference decoders apply them, and the
+// values this file adds to those of treeless.go (litRaw, blockRaw, ...).
+const (
+	minWindowSize  = 1 << 10   // a single-segment frame's window floor
+	maxBlockOutput = 1<<21 - 1 // klauspost's limit on a block's output
+	blockRLE       = 1         // Block_Type: RLE
+	modePredefined = 0         // Symbol compression modes (3.1.1.3.2.1)
+	modeRLE        = 1
+	modeFSE        = 2
+)
+
+// zstate is one goroutine's working state for the fast decoder: storage
+// for the tables a frame brings itself and the literals buffer. It lives
+// in the Decoder's scratch pool.
+type zstate struct {
+	huff  huffTable
+	seq   [3]seqTable
+	store [3][1 << maxLLLog]seqEntry
+	ftmp  [1 << maxLLLog]fseEntry
+	wtmp  [1 << 6]fseEntry
+	norm  [256]int16
+	lits  []byte
+
+	// Per frame.
+	dict   *zdict
+	hist   []byte // histOf's content, then the frame's output (decodeFrame)
+	histOf *zdict
+	curH   *huffTable
+	cur    [3]*seqTable
+	rep    [3]int
+	window int
+}
+
+// newZstate returns an empty zstate.
+func newZstate() *zstate {
+	z := new(zstate)
+	for k := range z.seq {
+		z.seq[k].e = z.store[k][:]
+	}
+	return z
+}
+
+// decodeFrame decodes body, the blocks of a frame (doc.go: the header is
+// implied), whose content size is n, and returns the content. It aliases
+// z's history buffer, which holds the dictionary content followed by the
+// frame's output, so that a match never needs to know where its bytes
+// come from; the result is valid until z is used again.
+func (z *zstate) decodeFrame(zd *zdict, body []byte, n int) ([]byte, error) {
+	base := len(zd.content)
+	if need := base + n + wildSlack; z.histOf != zd || cap(z.hist) < need {
+		z.hist = make([]byte, need, max(need, base+4<<10+wildSlack))
+		copy(z.hist, zd.content)
+		z.histOf = zd
+	}
+	out := z.hist[:base+n]
+	z.dict = zd
+	z.curH = zd.huff
+	z.cur = [3]*seqTable{}
+	if zd.hasSeq {
+		z.cur = [3]*seqTable{&zd.seq[0], &zd.seq[1], &zd.seq[2]}
+	}
+	z.rep = zd.rep
+	z.window = max(n, minWindowSize)
+	blockMax := min(maxBlockSize, z.window)
+	n += base
+	op, p := base, 0
+	for {
+		if len(body)-p < 3 {
+			return nil, corruptf("zstd block header truncated at %d", p)
+		}
+		bh := uint32(body[p]) | uint32(body[p+1])<<8 | uint32(body[p+2])<<16
+		p += 3
+		size := int(bh >> 3)
+		switch bh >> 1 & 3 {
+		case blockRaw:
+			if size > blockMax || size > len(body)-p || size > n-op {
+				return nil, corruptf("raw block of %d bytes does not fit", size)
+			}
+			copy(out[op:], body[p:p+size])
+			p += size
+			op += size
+		case blockRLE:
+			if size > blockMax || len(body)-p < 1 || size > n-op {
+				return nil, corruptf("RLE block of %d bytes does not fit", size)
+			}
+			b := body[p]
+			for i := range out[op : op+size] {
+				out[op+i] = b
+			}
+			p++
+			op += size
+		case blockCompressed:
+			if size > blockMax || size > len(body)-p {
+				return nil, corruptf("compressed block of %d bytes does not fit", size)
+			}
+			var err error
+			if op, err = z.block(out, op, body[p:p+size], blockMax); err != nil {
+				return nil, err
+			}
+			p += size
+		default:
+			return nil, corruptf("reserved block type")
+		}
+		if bh&1 != 0 {
+			break
+		}
+	}
+	if p != len(body) {
+		return nil, corruptf("%d bytes after the last block", len(body)-p)
+	}
+	if op != n {
+		return nil, corruptf("frame decoded to %d bytes, want %d", op-base, n-base)
+	}
+	return out[base:], nil
+}
+
+// block decodes one compressed block src, appending to out[:op]; it
+// returns the new output length.
+func (z *zstate) block(out []byte, op int, src []byte, blockMax int) (int, error) {
+	lits, k, err := z.literals(src, blockMax)
+	if err != nil {
+		return op, err
+	}
+	src = src[k:]
+	if len(src) == 0 {
+		return op, corruptf("sequences section missing")
+	}
+	// Number_of_Sequences (RFC 8878 3.1.1.3.2.1).
+	nseq, p := int(src[0]), 1
+	switch {
+	case nseq == 0:
+		if len(src) != 1 {
+			return op, corruptf("data after an empty sequences section")
+		}
+		if len(lits) > len(out)-op {
+			return op, corruptf("literals overrun the frame")
+		}
+		return op + copy(out[op:], lits), nil
+	case nseq < 128:
+	case nseq < 255:
+		if len(src) < 2 {
+			return op, corruptf("sequences header truncated")
+		}
+		nseq, p = (nseq-128)<<8|int(src[1]), 2
+	default:
+		if len(src) < 3 {
+			return op, corruptf("sequences header truncated")
+		}
+		nseq, p = int(src[1])|int(src[2])<<8+0x7f00, 3
+	}
+	if p >= len(src) {
+		return op, corruptf("symbol compression modes missing")
+	}
+	modes := src[p]
+	p++
+	if modes&3 != 0 {
+		return op, corruptf("reserved bits in symbol compression modes")
+	}
+	for i, k := range [3]seqKind{kindLL, kindOF, kindML} {
+		mode := modes >> (6 - 2*i) & 3
+		n, err := z.seqTable(k, mode, src[p:])
+		if err != nil {
+			return op, err
+		}
+		p += n
+	}
+	return z.sequences(out, op, lits, src[p:], nseq)
+}
+
+// literals decodes the literals section at the start of src and returns
+// the literals (aliasing src or z.lits) and the section's length.
+func (z *zstate) literals(src []byte, blockMax int) ([]byte, int, error) {
+	if len(src) == 0 {
+		return nil, 0, corruptf("literals section missing")
+	}
+	b0 := src[0]
+	typ := b0 & 3
+	sf := b0 >> 2 & 3
+	var regen, comp, hl int
+	if typ == litRaw || typ == litRLE {
+		switch sf {
+		case 0, 2:
+			regen, hl = int(b0>>3), 1
+		case 1:
+			if len(src) < 2 {
+				return nil, 0, corruptf("literals header truncated")
+			}
+			regen, hl = int(b0>>4)|int(src[1])<<4, 2
+		default:
+			if len(src) < 3 {
+				return nil, 0, corruptf("literals header truncated")
+			}
+			regen, hl = int(b0>>4)|int(src[1])<<4|int(src[2])<<12, 3
+		}
+		if regen > blockMax {
+			return nil, 0, corruptf("%d literals in a block", regen)
+		}
+		if typ == litRaw {
+			if regen > len(src)-hl {
+				return nil, 0, corruptf("raw literals truncated")
+			}
+			return src[hl : hl+regen], hl + regen, nil
+		}
+		if len(src) < hl+1 {
+			return nil, 0, corruptf("RLE literals truncated")
+		}
+		lits := z.litBuf(regen)
+		for i := range lits {
+			lits[i] = src[hl]
+		}
+		return lits, hl + 1, nil
+	}
+	switch sf {
+	case 0, 1:
+		if len(src) < 3 {
+			return nil, 0, corruptf("literals header truncated")
+		}
+		v := uint32(b0) | uint32(src[1])<<8 | uint32(src[2])<<16
+		regen, comp, hl = int(v>>4&0x3ff), int(v>>14&0x3ff), 3
+	case 2:
+		if len(src) < 4 {
+			return nil, 0, corruptf("literals header truncated")
+		}
+		v := binary.LittleEndian.Uint32(src)
+		regen, comp, hl = int(v>>4&0x3fff), int(v>>18&0x3fff), 4
+	default:
+		if len(src) < 5 {
+			return nil, 0, corruptf("literals header truncated")
+		}
+		v := uint64(binary.LittleEndian.Uint32(src)) | uint64(src[4])<<32
+		regen, comp, hl = int(v>>4&0x3ffff), int(v>>22&0x3ffff), 5
+	}
+	if regen > blockMax || comp > len(src)-hl {
+		return nil, 0, corruptf("Huffman literals (%d from %d bytes) do not fit", regen, comp)
+	}
+	data := src[hl : hl+comp]
+	if typ == litCompressed {
+		n, err := readHuffTree(data, &z.huff, &z.wtmp)
+		if err != nil {
+			return nil, 0, err
+		}
+		data = data[n:]
+		z.curH = &z.huff
+	} else if z.curH == nil {
+		return nil, 0, corruptf("treeless literals without a previous tree")
+	}
+	lits := z.litBuf(regen)
+	var err error
+	if sf == 0 {
+		err = z.curH.decode1(lits, data)
+	} else {
+		err = z.curH.decode4(lits, data)
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	return lits, hl + comp, nil
+}
+
+// litBuf returns z.lits resized to n bytes.
+func (z *zstate) litBuf(n int) []byte {
+	if cap(z.lits) < n+wildSlack {
+		z.lits = make([]byte, n, max(n+wildSlack, 4<<10))
+	}
+	return z.lits[:n]
+}
+
+// seqTable sets the current table of kind k for a block from its mode and
+// the table description at the start of src; it returns the bytes used.
+func (z *zstate) seqTable(k seqKind, mode byte, src []byte) (int, error) {
+	switch mode {
+	case modePredefined:
+		z.cur[k] = &predefined[k]
+		return 0, nil
+	case modeRLE:
+		if len(src) < 1 {
+			return 0, corruptf("RLE sequence symbol missing")
+		}
+		if int(src[0]) > k.maxSymbol() {
+			return 0, corruptf("RLE sequence symbol %d over %d", src[0], k.maxSymbol())
+		}
+		t := &z.seq[k]
+		t.e = z.store[k][:]
+		rleSeqTable(t, k, src[0])
+		z.cur[k] = t
+		return 1, nil
+	case modeFSE:
+		log, n, err := readNCount(src, &z.norm, k.maxSymbol(), k.maxLog())
+		if err != nil {
+			return 0, err
+		}
+		t := &z.seq[k]
+		t.e = z.store[k][:]
+		if err := buildSeqTable(t, k, z.norm[:k.maxSymbol()+1], log, z.ftmp[:]); err != nil {
+			return 0, err
+		}
+		z.cur[k] = t
+		return n, nil
+	default:
+		if z.cur[k] == nil {
+			return 0, corruptf("repeat sequence table without a previous table")
+		}
+		return 0, nil
+	}
+}
+
+// wildSlack is how far past a copy's end the fast copies of sequences
+// may read or write: they move 8 bytes at a time, so a copy of k bytes
+// touches up to k+7. They are used only where that many bytes exist in
+// the source's and the output's capacity (spare capacity of out beyond
+// the frame's n bytes is scratch the caller gave up: append semantics).
+const wildSlack = 16
+
+// copy8 copies 8-byte words from src[s:] to dst[d:] until k bytes are
+// done (it may move up to 7 more). The caller ensures both ranges, with
+// the overshoot, are in bounds, and that a copy within one buffer has
+// d - s >= 8 (so every word read is already final).
+func copy8(dst []byte, d int, src []byte, s int, k int) {
+	for j := 0; j < k; j += 8 {
+		binary.LittleEndian.PutUint64(dst[d+j:], binary.LittleEndian.Uint64(src[s+j:]))
+	}
+}
+
+// sequences decodes and executes nseq sequences from the backward stream
+// src over lits, appending to out[:op]; then the remaining literals. See
+// decode1 (zdec_huff.go) on the masked shift counts: they are safe here
+// too, since a state is always next + at most nb bits (below the table
+// size) and an overread stream fails the final check.
+func (z *zstate) sequences(out []byte, op int, lits, src []byte, nseq int) (int, error) {
+	llT, ofT, mlT := z.cur[kindLL], z.cur[kindOF], z.cur[kindML]
+	var br backReader
+	if err := br.init(src); err != nil {
+		return op, err
+	}
+	llS := int(br.get(llT.log))
+	ofS := int(br.get(ofT.log))
+	mlS := int(br.get(mlT.log))
+	in, p, c, used := br.in, br.p, br.c, br.used
+	p, c, used = refill(in, p, c, used)
+	llE, ofE, mlE := llT.e, ofT.e, mlT.e
+	rep0, rep1, rep2 := z.rep[0], z.rep[1], z.rep[2]
+	blockStart := op
+	n := len(out)
+	buf := out[:cap(out)]
+	litc := lits[:cap(lits)]
+	lp := 0
+	for i := 0; i < nseq; i++ {
+		if llS >= len(llE) || ofS >= len(ofE) || mlS >= len(mlE) {
+			return op, corruptf("FSE state out of range")
+		}
+		ll, of, ml := llE[llS], ofE[ofS], mlE[mlS]
+		// Extra bits: offset, match length, literals length, at most
+		// 31 + 16 + 16; then the states, at most 9 + 9 + 8 bits.
+		ofv := int(of.base) + int(c<<(used&63)>>1>>((63-of.extra)&63))
+		used += uint(of.extra)
+		if used > 32 {
+			p, c, used = refill(in, p, c, used)
+		}
+		mlv := int(ml.base) + int(c<<(used&63)>>1>>((63-ml.extra)&63))
+		used += uint(ml.extra)
+		llv := int(ll.base) + int(c<<(used&63)>>1>>((63-ll.extra)&63))
+		used += uint(ll.extra)
+		p, c, used = refill(in, p, c, used)
+		if i < nseq-1 {
+			llS = int(ll.next) + int(c<<(used&63)>>1>>((63-ll.nb)&63))
+			used += uint(ll.nb)
+			mlS = int(ml.next) + int(c<<(used&63)>>1>>((63-ml.nb)&63))
+			used += uint(ml.nb)
+			ofS = int(of.next) + int(c<<(used&63)>>1>>((63-of.nb)&63))
+			used += uint(of.nb)
+		}
+		// Offset_Value to offset, with the repeat offsets (RFC 8878
+		// 3.1.1.5); a repeat offset that would be 0 becomes 1, as both
+		// libzstd and klauspost do.
+		var off int
+		if ofv > 3 {
+			off = ofv - 3
+			rep0, rep1, rep2 = off, rep0, rep1
+		} else {
+			idx := ofv - 1
+			if llv == 0 {
+				idx++
+			}
+			switch idx {
+			case 0:
+				off = rep0
+			case 1:
+				off = rep1
+				rep0, rep1 = rep1, rep0
+			case 2:
+				off = rep2
+				rep0, rep1, rep2 = rep2, rep0, rep1
+			default:
+				off = rep0 - 1
+				if off == 0 {
+					off = 1
+				}
+				rep0, rep1, rep2 = off, rep0, rep1
+			}
+		}
+		// Execute: literals, then the match.
+		if llv > len(lits)-lp {
+			return op, corruptf("sequence wants %d literals, %d left", llv, len(lits)-lp)
+		}
+		if llv+mlv > n-op || op+llv+mlv-blockStart > maxBlockOutput {
+			return op, corruptf("sequence overruns the frame")
+		}
+		if llv <= wildSlack && lp+wildSlack <= len(litc) && op+wildSlack <= len(buf) {
+			copy8(buf, op, litc, lp, llv)
+		} else {
+			copy(out[op:op+llv], lits[lp:lp+llv])
+		}
+		lp += llv
+		op += llv
+		if off > op {
+			return op, corruptf("match offset %d beyond the history", off)
+		}
+		if mlv > 0 {
+			s := op - off
+			switch {
+			case off >= 8 && op+mlv+7 < len(buf):
+				copy8(buf, op, buf, s, mlv)
+			case off >= mlv:
+				copy(out[op:op+mlv], out[s:s+mlv])
+			default:
+				m := out[s : op+mlv]
+				for j := range mlv {
+					m[off+j] = m[j]
+				}
+			}
+			op += mlv
+		}
+	}
+	if p != 0 || used != 64 {
+		return op, corruptf("sequences stream not consumed exactly")
+	}
+	rest := lits[lp:]
+	if len(rest) > n-op {
+		return op, corruptf("literals overrun the frame")
+	}
+	op += copy(out[op:], rest)
+	z.rep = [3]int{rep0, rep1, rep2}
+	return op, nil
+}
