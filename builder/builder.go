@@ -63,6 +63,14 @@ type Options struct {
 	// dictionary's temporary directory; its MemoryBytes bounds each
 	// partition's index build (0 = hashindex.DefaultMemoryBytes).
 	HashIndex *hashindex.WriterOptions
+	// FSTTop, when non-nil, writes a top file per partition (manifest
+	// feature "fst-top", optional; files part-NNNNN.top): a compact copy
+	// of the FST's upper states, about 1 byte per key, that FST lookups
+	// start in (package fst, top.go). It is built from the finished FST
+	// in the goroutine that wrote the partition, reading the FST through
+	// a mapping (page cache, not heap); its memory is the top file. nil:
+	// none (kvbuild's --fst-top decides its default).
+	FSTTop *fst.TopOptions
 	// Compression, when non-nil, compresses every value log (value log
 	// codec 1) in zstd groups, with Compression.Dict (zrec.Trainer) as the
 	// dictionary: the distinct values alone (manifest feature
@@ -274,6 +282,9 @@ func (b *Builder) Commit() (m *manifest.Manifest, err error) {
 	if b.opts.HashIndex != nil {
 		m.OptionalFeatures = append(m.OptionalFeatures, manifest.FeatureHashIndex)
 	}
+	if b.opts.FSTTop != nil {
+		m.OptionalFeatures = append(m.OptionalFeatures, manifest.FeatureFSTTop)
+	}
 	if j := b.joined; j != nil {
 		m.Features, m.OptionalFeatures, m.Build = j.features, j.optional, j.build
 	}
@@ -356,6 +367,10 @@ func (b *Builder) buildInfo() map[string]string {
 		info["vlog.compression"] = "zstd"
 		info["vlog.compression_ratio"] = strconv.FormatFloat(float64(raw)/float64(max(stored, 1)), 'f', 2, 64)
 	}
+	if t := b.opts.FSTTop; t != nil {
+		info["fst_top"] = "true"
+		info["fst_top.limit"] = strconv.Itoa(topLimit(t))
+	}
 	if h := b.opts.HashIndex; h != nil {
 		info["hash_index"] = "true"
 		info["hash_index.seed"] = fmt.Sprintf("%#016x", h.Seed)
@@ -392,6 +407,17 @@ func (b *Builder) abortLocked() error {
 // tools can recognise them.
 func PartitionNames(index int) (fstName, logName string) {
 	return fmt.Sprintf("part-%05d.fst", index), fmt.Sprintf("part-%05d.vlog", index)
+}
+
+// TopName is the name of partition index's FST top file.
+func TopName(index int) string { return fmt.Sprintf("part-%05d.top", index) }
+
+// topLimit is the subtree span t copies states above.
+func topLimit(t *fst.TopOptions) int {
+	if t.Limit == 0 {
+		return fst.DefaultTopLimit
+	}
+	return max(t.Limit, -1)
 }
 
 // HashIndexName is the name of partition index's hash index file.

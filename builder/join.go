@@ -113,9 +113,19 @@ func Join(path string, parts []*PartInfo, opts *JoinOptions) (*manifest.Manifest
 				h := *p.HashIndex // renamed below: do not touch the caller's
 				p.HashIndex = &h
 			}
+			if p.Top != nil {
+				t := *p.Top
+				p.Top = &t
+			}
 			idx := len(b.parts)
 			fstName, logName := PartitionNames(idx)
-			names := []string{fstName, logName, HashIndexName(idx)}
+			names := []string{fstName, logName}
+			if p.HashIndex != nil {
+				names = append(names, HashIndexName(idx))
+			}
+			if p.Top != nil {
+				names = append(names, TopName(idx))
+			}
 			for k, f := range partFiles(&p) {
 				if err := os.Link(filepath.Join(pt.Dir, f.Name), filepath.Join(b.tmp, names[k])); err != nil {
 					if errors.Is(err, syscall.EXDEV) {

@@ -217,6 +217,9 @@ func partFiles(p *manifest.Partition) []*manifest.FileInfo {
 	if p.HashIndex != nil {
 		fs = append(fs, p.HashIndex)
 	}
+	if p.Top != nil {
+		fs = append(fs, p.Top)
+	}
 	return fs
 }
 
@@ -288,6 +291,7 @@ var fileMagics = map[string]string{
 	".fst":  "kvdFST\x00\x00",
 	".vlog": "kvdVLOG\x00",
 	".hix":  "kvdHIX\x00\x00",
+	".top":  "kvdTOP\x00\x00",
 }
 
 // verifyFile checks a part's data file against its record: size, magics,

@@ -11,6 +11,7 @@ import (
 	"github.com/kvdict/kvdict/hashindex"
 	"github.com/kvdict/kvdict/internal/frame"
 	"github.com/kvdict/kvdict/internal/manifest"
+	"github.com/kvdict/kvdict/internal/mmapfile"
 	"github.com/kvdict/kvdict/valuelog"
 )
 
@@ -27,6 +28,7 @@ type Partition struct {
 	logW         *valuelog.Writer
 	hixF         *os.File          // nil without a hash index
 	hixW         *hashindex.Writer // nil without a hash index
+	topOpts      *fst.TopOptions   // nil: no top file
 	keyed        bool
 	payloadBytes uint64 // compressed logs: record bytes before compression
 	info         manifest.Partition
@@ -62,6 +64,7 @@ func newPartition(dir string, index int, o *Options) (p *Partition, err error) {
 	lo.Keyed = o.KeyedRecords
 	lo.Compression = o.Compression
 	p.keyed = o.KeyedRecords
+	p.topOpts = o.FSTTop
 	if p.logW, err = valuelog.NewWriter(p.logF, &lo); err != nil {
 		return nil, fmt.Errorf("builder: %s: %w", logName, err)
 	}
@@ -162,6 +165,12 @@ func (p *Partition) Close() error {
 		p.info.HashIndex = &fi
 		files = append(files, p.hixF)
 	}
+	if p.topOpts != nil && p.info.Keys > 0 {
+		if err := p.writeTop(); err != nil {
+			p.err = err
+			return p.err
+		}
+	}
 	for _, f := range files {
 		if err := syncClose(f); err != nil {
 			p.err = fmt.Errorf("builder: %w", err)
@@ -169,6 +178,37 @@ func (p *Partition) Close() error {
 		}
 	}
 	p.fstF, p.logF, p.hixF = nil, nil, nil
+	return nil
+}
+
+// writeTop writes the partition's top file from its finished FST file,
+// which it maps (page cache, not heap), and syncs it.
+func (p *Partition) writeTop() (err error) {
+	name := TopName(p.index)
+	m, err := mmapfile.Open(filepath.Join(p.dir, p.info.FST.Name), mmapfile.AdviceNormal)
+	if err != nil {
+		return fmt.Errorf("builder: %s: %w", name, err)
+	}
+	defer func() { err = errors.Join(err, m.Close()) }()
+	f, err := fst.Load(m.Data)
+	if err != nil {
+		return fmt.Errorf("builder: %s: %w", p.info.FST.Name, err)
+	}
+	// Recorded before the file exists, so that remove and abort find it.
+	p.info.Top = &manifest.FileInfo{Name: name}
+	tf, err := os.OpenFile(filepath.Join(p.dir, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return fmt.Errorf("builder: %w", err)
+	}
+	footer, err := fst.WriteTop(tf, f, p.topOpts)
+	if err != nil {
+		return errors.Join(fmt.Errorf("builder: %s: %w", name, err), tf.Close())
+	}
+	if err := syncClose(tf); err != nil {
+		return fmt.Errorf("builder: %w", err)
+	}
+	fi := fileInfo(name, footer)
+	p.info.Top = &fi
 	return nil
 }
 
@@ -188,6 +228,9 @@ func (p *Partition) remove() error {
 		os.Remove(filepath.Join(p.dir, p.info.Log.Name)))
 	if p.info.HashIndex != nil {
 		err = errors.Join(err, os.Remove(filepath.Join(p.dir, p.info.HashIndex.Name)))
+	}
+	if p.info.Top != nil {
+		err = errors.Join(err, os.Remove(filepath.Join(p.dir, p.info.Top.Name)))
 	}
 	return err
 }

@@ -17,6 +17,7 @@ type FST struct {
 	v    *vellum.FST // iterators and MaxKey; Get walks the bytes itself
 	size int
 	root int // root state address, from vellum's footer (checkBody checked it)
+	top  *Top
 }
 
 // Load opens an FST file held in data, typically an mmap of the whole
@@ -78,6 +79,9 @@ func (f *FST) Get(key []byte) (val uint64, ok bool, err error) {
 	if len(key) > MaxKeyLen {
 		return 0, false, nil // never stored
 	}
+	if f.top != nil {
+		return walkTop(f.top, f.file.Body, f.root, key, nil)
+	}
 	return walkGet(f.file.Body, f.root, key, nil)
 }
 
@@ -91,6 +95,9 @@ func (f *FST) Get(key []byte) (val uint64, ok bool, err error) {
 func (f *FST) GetPrefetch(key, values []byte) (val uint64, ok bool, err error) {
 	if len(key) > MaxKeyLen {
 		return 0, false, nil // never stored
+	}
+	if f.top != nil {
+		return walkTop(f.top, f.file.Body, f.root, key, values)
 	}
 	return walkGet(f.file.Body, f.root, key, values)
 }

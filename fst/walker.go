@@ -138,15 +138,31 @@ func findInput(body []byte, p, n int, c byte) int {
 // values of a small enough subtree (see "Prefetching" above). It never reads
 // values, and its answer does not depend on them.
 func walkGet(body []byte, root int, key []byte, values []byte) (uint64, bool, error) {
+	return walkFrom(body, walkAt{addr: root, fLo: walkLow - 1, vEnd: uint64(len(values))}, key, values)
+}
+
+// walkAt is where a walk stands: at state addr, with total the sum of the
+// outputs so far. What the walk knows of the subtree below addr: its
+// states lie in body(fLo, addr], its values in values[total:vEnd]. Each
+// is prefetched once, when it is small enough; fetchedV says the values
+// were.
+type walkAt struct {
+	addr     int
+	total    uint64
+	fLo      int
+	vEnd     uint64
+	fetchedV bool
+}
+
+// walkFrom is walkGet from the point at (the root, or where a walk of
+// the top file left the top states), for the rest of the key.
+func walkFrom(body []byte, at walkAt, key []byte, values []byte) (uint64, bool, error) {
 	// States occupy body offsets [walkLow, high): the footer follows them.
 	high := len(body) - vellumFooterLen
-	var total uint64
-	addr := root
-	// What the walk knows of the subtree below addr: its states lie in
-	// body(fLo, addr], its values in values[total:vEnd]. Each is
-	// prefetched once, when it is small enough.
-	fLo, vEnd := walkLow-1, uint64(len(values))
-	fetchedF, fetchedV := false, values == nil
+	total := at.total
+	addr := at.addr
+	fLo, vEnd := at.fLo, at.vEnd
+	fetchedF, fetchedV := false, values == nil || at.fetchedV
 	for _, c := range key {
 		if addr < walkLow || addr >= high {
 			if addr == 0 {

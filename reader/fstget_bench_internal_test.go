@@ -13,6 +13,7 @@ import (
 
 	"github.com/blevesearch/vellum"
 
+	"github.com/kvdict/kvdict/fst"
 	"github.com/kvdict/kvdict/internal/frame"
 )
 
@@ -25,7 +26,11 @@ import (
 //
 //	walker   fst.FST.Get alone
 //	vellum   vellum's Reader.Get alone, on the same mapped bytes
-//	get      Dict.Get: the walker plus the value read
+//	get      Dict.Get: the walker plus the value read (through the
+//	         dictionary's FST top files if it has them)
+//	gettop   the same through top files built here, in memory, from the
+//	         FST bytes (fst.WriteTop, limit -bench.fsttop): on a
+//	         dictionary without top files, get against gettop is their gain
 //	vget     vellum's Reader.Get plus the same value read (kvbench's vellum)
 //
 // It reports each one's ns per lookup and vget's time over each one's
@@ -68,6 +73,27 @@ func BenchmarkFSTPath(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	tops := make([]*fst.FST, len(d.parts))
+	for i := range d.parts {
+		f, err := fst.Load(d.parts[i].fstFile.Data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		t0 := time.Now()
+		var buf bytes.Buffer
+		if _, err := fst.WriteTop(&buf, f, &fst.TopOptions{Limit: *benchFSTTopLimit}); err != nil { // 0: the default
+			b.Fatal(err)
+		}
+		t, err := fst.LoadTop(buf.Bytes())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("part %d: top %d bytes (%.2f B/key) built in %v", i, t.Size(), float64(t.Size())/float64(f.Len()), time.Since(t0))
+		if err := f.SetTop(t); err != nil {
+			b.Fatal(err)
+		}
+		tops[i] = f
+	}
 	partOf := func(k []byte) int {
 		p := d.find(k)
 		return int((uintptr(unsafe.Pointer(p)) - uintptr(unsafe.Pointer(&d.parts[0]))) / unsafe.Sizeof(d.parts[0]))
@@ -93,6 +119,15 @@ func BenchmarkFSTPath(b *testing.B) {
 		}},
 		{"get", func(k []byte) bool {
 			_, err := d.Get(k)
+			return err == nil
+		}},
+		{"gettop", func(k []byte) bool {
+			p := partOf(k)
+			off, ok, err := tops[p].GetPrefetch(k, d.parts[p].values)
+			if err != nil || !ok {
+				return false
+			}
+			_, err = d.parts[p].log.Value(off)
 			return err == nil
 		}},
 		{"vget", func(k []byte) bool {
@@ -177,9 +212,10 @@ func BenchmarkFSTPath(b *testing.B) {
 }
 
 var (
-	benchFSTDict  = flag.String("bench.fstdict", "", "BenchmarkFSTPath: an existing FST-only dictionary")
-	benchFSTTSV   = flag.String("bench.fsttsv", "", "BenchmarkFSTPath: its input TSV (probe keys)")
-	benchFSTImpls = flag.String("bench.fstimpls", "", "BenchmarkFSTPath: only these lookups (comma-separated: walker,vellum,get,vget)")
+	benchFSTDict     = flag.String("bench.fstdict", "", "BenchmarkFSTPath: an existing FST-only dictionary")
+	benchFSTTSV      = flag.String("bench.fsttsv", "", "BenchmarkFSTPath: its input TSV (probe keys)")
+	benchFSTTopLimit = flag.Int("bench.fsttop", 0, "BenchmarkFSTPath: gettop's fst.TopOptions.Limit (0: the default)")
+	benchFSTImpls    = flag.String("bench.fstimpls", "", "BenchmarkFSTPath: only these lookups (comma-separated: walker,vellum,get,gettop,vget)")
 )
 
 // readProbeKeys returns the keys of the first n lines of a TSV file.

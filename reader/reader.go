@@ -51,6 +51,11 @@ type part struct {
 	hix     *hashindex.Index
 	hixFile *mmapfile.File
 	hixName string
+	// top is the partition's FST top file (manifest feature fst-top),
+	// already attached to fst (fst.FST.SetTop); nil without one.
+	top     *fst.Top
+	topFile *mmapfile.File
+	topName string
 }
 
 // Open opens the dictionary directory at path. opts may be nil. Open reads
@@ -137,6 +142,21 @@ func openPart(dir *dirRef, mp *manifest.Partition, keyed, compressed bool, advic
 	}
 	if p.log.Compressed() != compressed {
 		return p, fmt.Errorf("reader: %s: %w: value log compressed %v, but the MANIFEST %s features %q and %q", dir.join(mp.Log.Name), ErrCorrupt, p.log.Compressed(), map[bool]string{true: "lists one of the", false: "lists neither of the"}[compressed], manifest.FeatureZstdRecords, manifest.FeatureZstdValues)
+	}
+	if mp.Top != nil {
+		p.topName = mp.Top.Name
+		if p.topFile, err = mapChecked(dir, *mp.Top, advice); err != nil {
+			return p, err
+		}
+		if p.top, err = fst.LoadTop(p.topFile.Data); err != nil {
+			return p, fmt.Errorf("reader: %s: %w", dir.join(mp.Top.Name), err)
+		}
+		if err := matchManifest(dir, *mp.Top, p.top.Footer()); err != nil {
+			return p, err
+		}
+		if err := p.fst.SetTop(p.top); err != nil {
+			return p, fmt.Errorf("reader: %s: %w", dir.join(mp.Top.Name), err)
+		}
 	}
 	if mp.HashIndex == nil {
 		return p, nil
@@ -362,12 +382,12 @@ func (d *Dict) unmap() error {
 	var errs []error
 	for i := range d.parts {
 		p := &d.parts[i]
-		for _, f := range []*mmapfile.File{p.fstFile, p.logFile, p.hixFile} {
+		for _, f := range []*mmapfile.File{p.fstFile, p.logFile, p.hixFile, p.topFile} {
 			if f != nil {
 				errs = append(errs, f.Close())
 			}
 		}
-		p.fstFile, p.logFile, p.hixFile = nil, nil, nil
+		p.fstFile, p.logFile, p.hixFile, p.topFile = nil, nil, nil, nil
 	}
 	if d.lease != nil {
 		errs = append(errs, d.lease.Close()) // drops the flock

@@ -16,6 +16,9 @@ type Stats struct {
 	// HashIndexBytes is the size of the hash index files (0 without the
 	// hash-index feature).
 	HashIndexBytes int64
+	// TopBytes is the size of the FST top files (0 without the fst-top
+	// feature).
+	TopBytes int64
 	// ResidentBytes is how much of the dictionary is in the page cache
 	// now (mincore), shared with every process that has it open. A
 	// dictionary much larger than ResidentBytes answers cold lookups from
@@ -24,7 +27,7 @@ type Stats struct {
 }
 
 // Bytes is the dictionary's total size on disk, manifest excluded.
-func (s Stats) Bytes() int64 { return s.FSTBytes + s.LogBytes + s.HashIndexBytes }
+func (s Stats) Bytes() int64 { return s.FSTBytes + s.LogBytes + s.HashIndexBytes + s.TopBytes }
 
 // Stats returns the dictionary's sizes and page-cache residency. It costs
 // one mincore call per file.
@@ -44,6 +47,10 @@ func (d *Dict) Stats() (Stats, error) {
 		if p.hixFile != nil {
 			s.HashIndexBytes += int64(len(p.hixFile.Data))
 			files = append(files, p.hixFile)
+		}
+		if p.topFile != nil {
+			s.TopBytes += int64(len(p.topFile.Data))
+			files = append(files, p.topFile)
 		}
 		for _, f := range files {
 			r, _, err := f.Resident()

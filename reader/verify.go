@@ -71,6 +71,13 @@ func (d *Dict) verifyPart(i int, progress *atomic.Int64) error {
 	if err := p.fst.Verify(); err != nil {
 		return fmt.Errorf("reader: %s: %w", p.fstName, err)
 	}
+	if p.top != nil {
+		// Node by node against the FST's states: with the CRC LoadTop
+		// checked, lookups through it answer as the FST alone.
+		if err := p.top.Verify(p.fst); err != nil {
+			return fmt.Errorf("reader: %s: %w", p.topName, err)
+		}
+	}
 	if err := p.log.Verify(); err != nil {
 		return fmt.Errorf("reader: %s: %w", p.logName, err)
 	}

@@ -62,6 +62,9 @@ func (d *Dict) Warm(opts *WarmOptions) (int64, error) {
 	for i := range d.parts {
 		p := &d.parts[i]
 		files = append(files, p.fstFile)
+		if p.topFile != nil {
+			files = append(files, p.topFile)
+		}
 		if p.hixFile != nil {
 			files = append(files, p.hixFile)
 		}

@@ -42,7 +42,7 @@ func TestWarm(t *testing.T) {
 	st, _ := d.Stats()
 	var prog atomic.Int64
 	n, err := d.Warm(&reader.WarmOptions{IndexOnly: true, Progress: &prog})
-	if err != nil || n != st.FSTBytes+st.HashIndexBytes || prog.Load() != n {
+	if err != nil || n != st.FSTBytes+st.HashIndexBytes+st.TopBytes || prog.Load() != n {
 		t.Fatalf("index only: %d bytes (progress %d), %v; want %d", n, prog.Load(), err, st.FSTBytes+st.HashIndexBytes)
 	}
 	after, _ := d.Stats()

@@ -25,7 +25,9 @@ const infoDescription = `Prints what the dictionary's MANIFEST records and what 
    features          format features a reader must implement ("-" for none;
                      keyed-records: keys stored in the value log)
    optional_features features a reader may ignore ("-" for none;
-                     hash-index: a hash index file per partition)
+                     hash-index: a hash index file per partition;
+                     fst-top: a top file per partition, the FST's upper
+                     states copied compactly for faster FST lookups)
    hash_index        true when Get uses a hash index (kvbuild --hash-index)
    keys, values      number of keys, and of stored value records (identical
                      values are stored once, so values <= keys)
@@ -109,6 +111,9 @@ func infoTSV(p *printer, path string, d *reader.Dict) error {
 		if pt.HashIndex != nil {
 			size += pt.HashIndex.Size
 		}
+		if pt.Top != nil {
+			size += pt.Top.Size
+		}
 	}
 	features := cmp.Or(strings.Join(m.Features, ","), "-")
 	optional := cmp.Or(strings.Join(m.OptionalFeatures, ","), "-")
@@ -138,6 +143,9 @@ func infoTSV(p *printer, path string, d *reader.Dict) error {
 		kv(pre+"last_key", quoteKey(pt.LastKey))
 		kv(pre+"fst", fmt.Sprintf("%s size=%d crc32c=%08x", pt.FST.Name, pt.FST.Size, pt.FST.CRC32C))
 		kv(pre+"vlog", fmt.Sprintf("%s size=%d crc32c=%08x records=%d", pt.Log.Name, pt.Log.Size, pt.Log.CRC32C, pt.Log.Count))
+		if tp := pt.Top; tp != nil {
+			kv(pre+"top", fmt.Sprintf("%s size=%d crc32c=%08x nodes=%d bytes_per_key=%.2f", tp.Name, tp.Size, tp.CRC32C, tp.Count, float64(tp.Size)/float64(max(pt.Keys, 1))))
+		}
 		if h := pt.HashIndex; h != nil {
 			kv(pre+"hix", fmt.Sprintf("%s size=%d crc32c=%08x keys=%d bytes_per_key=%.2f", h.Name, h.Size, h.CRC32C, h.Count, float64(h.Size)/float64(max(h.Count, 1))))
 		}

@@ -86,10 +86,16 @@ func verifyCommand() *cli.Command {
 				if pt.HashIndex != nil {
 					size += pt.HashIndex.Size
 				}
+				if pt.Top != nil {
+					size += pt.Top.Size
+				}
 			}
 			files := 1 + 2*len(m.Partitions) // MANIFEST, then an FST and a value log each
 			if m.Has(manifest.FeatureHashIndex) {
 				files += len(m.Partitions) // and a hash index each
+			}
+			if m.Has(manifest.FeatureFSTTop) {
+				files += len(m.Partitions) // and a top file each
 			}
 			if p.format == formatJSON {
 				b := append([]byte(`{"ok":true,`), `"path":`...)

@@ -45,6 +45,10 @@
 //	                package hashindex) over its keyed records; requires
 //	                keyed-records. With zstd-records the index addresses
 //	                the records' groups (its address shift is 4)
+//	fst-top         every partition has a top file (Partition.Top, package
+//	                fst, top.go): a compact copy of its FST's upper states
+//	                that lookups start in; without it they walk the FST
+//	                alone and answer the same
 //
 // Worked example: the header of a manifest with a 300-byte body is
 //
@@ -125,12 +129,17 @@ type Partition struct {
 	// HashIndex is the partition's hash index file, present exactly when
 	// the dictionary has the hash-index feature.
 	HashIndex *FileInfo `json:"hix,omitempty"`
+	// Top is the partition's FST top file, present exactly when the
+	// dictionary has the fst-top feature. Its Count is its number of nodes.
+	Top *FileInfo `json:"top,omitempty"`
 }
 
 // Feature names; see the package documentation.
 const (
 	FeatureKeyedRecords = "keyed-records"
 	FeatureHashIndex    = "hash-index"
+	// FeatureFSTTop (optional): every partition has an FST top file.
+	FeatureFSTTop = "fst-top"
 	// FeatureZstdRecords (required, with keyed-records): every value log
 	// is a compressed keyed log (value log codec 1, zstd groups).
 	FeatureZstdRecords = "zstd-records"
@@ -249,11 +258,18 @@ func (m *Manifest) Validate() error {
 	if hix && !m.Has(FeatureKeyedRecords) {
 		return fmt.Errorf("%w: manifest lists %q without %q", frame.ErrCorrupt, FeatureHashIndex, FeatureKeyedRecords)
 	}
+	top := m.Has(FeatureFSTTop)
 	var keys, values uint64
 	for i, p := range m.Partitions {
 		files := []FileInfo{p.FST, p.Log}
 		if (p.HashIndex != nil) != hix {
 			return fmt.Errorf("%w: manifest partition %d: hash index file present %v, feature %q listed %v", frame.ErrCorrupt, i, p.HashIndex != nil, FeatureHashIndex, hix)
+		}
+		if (p.Top != nil) != top {
+			return fmt.Errorf("%w: manifest partition %d: top file present %v, feature %q listed %v", frame.ErrCorrupt, i, p.Top != nil, FeatureFSTTop, top)
+		}
+		if p.Top != nil {
+			files = append(files, *p.Top)
 		}
 		if m.Has(FeatureKeyedRecords) && p.Log.Count != p.Keys {
 			return fmt.Errorf("%w: manifest partition %d: %d keyed records for %d keys", frame.ErrCorrupt, i, p.Log.Count, p.Keys)

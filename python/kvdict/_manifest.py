@@ -38,6 +38,10 @@ FILE_NAME = "MANIFEST"
 KNOWN_FEATURES = frozenset({"keyed-records", "zstd-records", "zstd-values"})
 # Optional features ("optional_features") may be ignored; this package uses
 #   hash-index     a part-NNNNN.hix per partition (C reader, with XXH3)
+# and ignores
+#   fst-top        a part-NNNNN.top per partition (a compact copy of the FST's
+#                  upper states that the Go reader starts its walk in): the
+#                  FST alone answers the same
 KEYED, HASH_INDEX = "keyed-records", "hash-index"
 # The required features announcing compressed (zstd) value logs.
 COMPRESSED = ("zstd-records", "zstd-values")
