@@ -18,11 +18,13 @@ type Encoder struct {
 	rawLits    *zstd.Encoder // literals left raw for the treeless rewrite; nil unless the tree codes every byte
 	dictID     uint32
 	lits       *litRecoder // nil: the dictionary's tree cannot code every byte
+	seq        *seqEncoder // our own block encoder (seqenc.go); nil: every group goes to enc
 	checksum   bool
 	scratch    sync.Pool // *scratchPair
 	maxPayload atomic.Int64
 	raw        atomic.Int64 // groups stored raw
 	treeless   atomic.Int64 // groups whose literals use the dictionary's tree
+	seqCoded   atomic.Int64 // groups coded by seq
 	groups     atomic.Int64
 }
 
@@ -69,6 +71,7 @@ func NewEncoder(dictionary []byte, o *EncoderOptions) (*Encoder, error) {
 			return nil, fmt.Errorf("zrec: dictionary: %v: %w", err, ErrCorrupt)
 		}
 		e.rawLits = raw
+		e.seq = newSeqEncoder(dictionary)
 	}
 	return e, nil
 }
@@ -93,7 +96,21 @@ func (e *Encoder) AppendGroup(dst, payload []byte) []byte {
 	rawLen := uvarintLen(uint64(n)<<flagBits) + n
 	var body []byte
 	ok := false
-	if n > 0 && e.rawLits != nil {
+	if e.seq != nil {
+		// A block that would be stored raw goes to the zstd encoder too:
+		// its own tables may code what the dictionary's cannot (offsets
+		// of 1 to 4 bytes, say, in runs of a short pattern).
+		var treeless bool
+		sp.body, ok, treeless = e.seq.appendBlock(sp.body[:0], payload)
+		if ok = ok && uvarintLen(uint64(len(sp.body)))+len(sp.body) < n; ok {
+			body = sp.body
+			e.seqCoded.Add(1)
+			if treeless {
+				e.treeless.Add(1)
+			}
+		}
+	}
+	if n > 0 && !ok && e.rawLits != nil {
 		sp.frame = e.rawLits.EncodeAll(payload, sp.frame[:0])
 		if b, okb := frameBody(sp.frame, n); okb {
 			var recoded bool
@@ -166,3 +183,7 @@ func uvarintLen(x uint64) int {
 	}
 	return n
 }
+
+// SeqCoded returns how many groups the Encoder's own block encoder coded
+// (seqenc.go); the others went through the zstd encoder.
+func (e *Encoder) SeqCoded() int64 { return e.seqCoded.Load() }

@@ -42,3 +42,7 @@ func GroupBody(src []byte, checksum bool) (body []byte, n int, ok bool) {
 // FrameBody strips the header off a frame written by klauspost's encoder,
 // as the Encoder does (ok false if it is not a single-segment frame of n).
 func FrameBody(frame []byte, n int) ([]byte, bool) { return frameBody(frame, n) }
+
+// DisableSeq makes e send every group through the zstd encoder, as before
+// seqenc.go, for comparisons.
+func DisableSeq(e *Encoder) { e.seq = nil }
