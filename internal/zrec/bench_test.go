@@ -2,6 +2,7 @@ package zrec_test
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 
 	"github.com/kvdict/kvdict/internal/zrec"
@@ -25,8 +26,11 @@ func BenchmarkAppendRecord(b *testing.B) {
 				}
 				b.SetBytes(int64(payloadBytes / len(groups)))
 				buf := make([]byte, 0, 4096)
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
 				b.ReportAllocs()
 				b.ResetTimer()
+				cpu0 := threadCPU()
 				for i := range b.N {
 					var err error
 					buf, err = d.AppendRecord(buf[:0], groups[i%len(groups)], i%per)
@@ -34,6 +38,7 @@ func BenchmarkAppendRecord(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
+				b.ReportMetric(float64(threadCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 			})
 		}
 	}

@@ -364,7 +364,6 @@ func (z *zstate) sequences(out []byte, op int, lits, src []byte, nseq int) (int,
 	ofS := int(br.get(ofT.log))
 	mlS := int(br.get(mlT.log))
 	in, p, c, used := br.in, br.p, br.c, br.used
-	p, c, used = refill(in, p, c, used)
 	llE, ofE, mlE := llT.e, ofT.e, mlT.e
 	rep0, rep1, rep2 := z.rep[0], z.rep[1], z.rep[2]
 	blockStart := op
@@ -377,18 +376,24 @@ func (z *zstate) sequences(out []byte, op int, lits, src []byte, nseq int) (int,
 			return op, corruptf("FSE state out of range")
 		}
 		ll, of, ml := llE[llS], ofE[ofS], mlE[mlS]
-		// Extra bits: offset, match length, literals length, at most
-		// 31 + 16 + 16; then the states, at most 9 + 9 + 8 bits.
+		// Extra bits: offset, match length, literals length (at most
+		// 31 + 16 + 16); then the states (at most 9 + 9 + 8 bits). One
+		// refill (used <= 7 after it) covers them all unless they pass
+		// 56 bits, which takes long offsets or long lengths.
+		p, c, used = refill(in, p, c, used)
+		long := uint(of.extra)+uint(ml.extra)+uint(ll.extra)+uint(ll.nb)+uint(ml.nb)+uint(of.nb) > 56
 		ofv := int(of.base) + int(c<<(used&63)>>1>>((63-of.extra)&63))
 		used += uint(of.extra)
-		if used > 32 {
+		if long {
 			p, c, used = refill(in, p, c, used)
 		}
 		mlv := int(ml.base) + int(c<<(used&63)>>1>>((63-ml.extra)&63))
 		used += uint(ml.extra)
 		llv := int(ll.base) + int(c<<(used&63)>>1>>((63-ll.extra)&63))
 		used += uint(ll.extra)
-		p, c, used = refill(in, p, c, used)
+		if long {
+			p, c, used = refill(in, p, c, used)
+		}
 		if i < nseq-1 {
 			llS = int(ll.next) + int(c<<(used&63)>>1>>((63-ll.nb)&63))
 			used += uint(ll.nb)
