@@ -114,7 +114,8 @@ MEMORY, THREADS AND TEMPORARY FILES
    construction is about 3x faster and the dictionary 1-2% bigger on URLs,
    but twice as big on paths (docs/BENCHMARKS.md, sections 2 and 6). Pass 0
    for the fst package's default (10000 rows), or a row count. With
-   --compression zstd the default is 0: a size-first build.
+   --compression zstd the default is 3000 rows: a size-first build that
+   keeps most of the sharing of 10000 for ~40% less build CPU.
 
 VERSIONED STORES (--publish)
    With --publish, DICT names a store: a directory of immutable versions
@@ -271,7 +272,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			&cli.StringFlag{Name: "compression", Value: "none", Usage: "zstd: store the distinct values in zstd-compressed groups of up to 8 values (1 KiB), with a dictionary trained on a sample of the input files while they are sorted (standard input is not sampled: no dictionary); none: raw records. With --hash-index the groups hold keyed records (key and value) and the index addresses groups. See docs/BENCHMARKS.md section 6 for the default"},
 			&cli.BoolFlag{Name: "fst-top", Value: true, Usage: "write a top file per partition: a compact copy of the FST's upper states (about 1 byte per key) that lookups without the hash index start in, 1.1-1.2x faster at 10M keys (docs/BENCHMARKS.md section 8); default on without --hash-index, off with it (the index answers Get)"},
 			&cli.BoolFlag{Name: "hash-index", Value: defaultHashIndex, Usage: "store keys with their values and build a hash index per partition: Get in about two cache misses instead of an FST walk, for about 10 bytes per key plus the key's length (--hash-index=false: FST lookups only, the smaller dictionary)"},
-			&cli.IntFlag{Name: "registry", Value: -1, Usage: "vellum registry `ROWS` (suffix sharing): -1 = off, the fastest build; 0 = the fst package default (10000); bigger = a slightly smaller FST, a much slower build"},
+			&cli.IntFlag{Name: "registry", Value: -1, Usage: "vellum registry `ROWS` (suffix sharing): -1 = off, the fastest build (the default, but 3000 with --compression zstd); 0 = the fst package default (10000); bigger = a slightly smaller FST, a much slower build"},
 			&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile (development)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress line and no summary"},
 		},
@@ -401,6 +402,10 @@ func action(c *cli.Context, stdin io.Reader, stderr io.Writer) error {
 	return nil
 }
 
+// compressionRegistry is the FST registry's rows for --compression zstd
+// when --registry is not given.
+const compressionRegistry = 3000
+
 // sortOptions maps the flags to the Sorter's options.
 func sortOptions(c *cli.Context, out string) (*builder.SortOptions, error) {
 	sep, ok := unescapeArg(c.String("separator"))
@@ -460,9 +465,13 @@ func sortOptions(c *cli.Context, out string) (*builder.SortOptions, error) {
 	if comp != nil && !c.IsSet("registry") {
 		// Compression asks for a small dictionary: with it the FST is
 		// most of the size, and the registry's suffix sharing halves it on
-		// paths (15.9 -> 7.1 B/key) for ~3x the FST stage's CPU
-		// (docs/BENCHMARKS.md section 6).
-		registry = 0
+		// paths (15.9 -> 7.6 B/key). compressionRegistry rows rather than
+		// the fst default's 10000: the registry's cost is its cache
+		// misses, and 3000 rows (~1 MB of cells and states) keep most of
+		// the sharing (paths 7.2 -> 7.6 B/key, pypi and URLs +0.2-0.5%)
+		// for ~40% less build CPU (docs/BENCHMARKS.md section 6, "Build
+		// time").
+		registry = compressionRegistry
 	}
 	if r := registry; r > fst.DefaultRegistryTableSize {
 		// A bigger registry than the reserve assumes: about 16 B per cell

@@ -57,7 +57,7 @@ func TestRun_Compression(t *testing.T) {
 			m.Has(manifest.FeatureKeyedRecords) != c.hix || m.Has(manifest.FeatureHashIndex) != c.hix {
 			t.Fatalf("%s: features %q, optional %q", c.name, m.Features, m.OptionalFeatures)
 		}
-		if reg, want := m.Build["fst.registry_table_size"], map[bool]string{true: "10000", false: "off"}[c.flag == "zstd"]; reg != want {
+		if reg, want := m.Build["fst.registry_table_size"], map[bool]string{true: "3000", false: "off"}[c.flag == "zstd"]; reg != want {
 			t.Fatalf("%s: registry %q, want %q (zstd builds default to the registry)", c.name, reg, want)
 		}
 		if c.flag == "zstd" {
