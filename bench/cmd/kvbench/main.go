@@ -138,7 +138,7 @@ func Main(args []string) error {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
-	if slices.Contains(o.Systems, "kvbuild") || slices.Contains(o.Systems, "kvbuild-hash") {
+	if slices.ContainsFunc(o.Systems, func(s string) bool { return strings.HasPrefix(s, "kvbuild") }) {
 		bin, err := buildKVBuild(*data)
 		if err != nil {
 			return err
