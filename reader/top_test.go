@@ -147,3 +147,139 @@ func TestTop_DictCorrupt(t *testing.T) {
 	}
 	d.Close()
 }
+
+// goldenTopFiles are the files of testdata/dict-top: goldenKVs built with
+// FST top files that copy every state with a transition (limit -1).
+var goldenTopFiles = []string{"MANIFEST", "part-00000.fst", "part-00000.vlog", "part-00000.top"}
+
+func goldenTopOptions() *builder.Options {
+	o := *goldenOptions
+	o.FSTTop = &fst.TopOptions{Limit: -1}
+	return &o
+}
+
+// TestGolden_Top pins a whole dictionary with the fst-top feature byte for
+// byte (its manifest's optional feature and top file entry, the top
+// file), and TestCompat_Top keeps reading it. Regenerate (only while the
+// form is unreleased) with: go test ./reader -run TestGolden_Top -update
+func TestGolden_Top(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "d")
+	testutil.Build(t, dir, goldenKVs, 1, goldenTopOptions())
+	golden := filepath.Join("testdata", "dict-top")
+	for _, name := range goldenTopFiles {
+		got, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if *update {
+			os.MkdirAll(golden, 0o755)
+			if err := os.WriteFile(filepath.Join(golden, name), got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(filepath.Join(golden, name))
+		if err != nil {
+			t.Fatalf("%v (run go test ./reader -run TestGolden_Top -update)", err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s: built bytes differ from testdata/dict-top/%s:\n got %x\nwant %x", name, name, got, want)
+		}
+	}
+}
+
+// TestCompat_Top reads the checked-in dictionary with an FST top file,
+// verified, through Get, Contains and a scan. It must pass forever.
+func TestCompat_Top(t *testing.T) {
+	d, err := reader.Open(filepath.Join("testdata", "dict-top"), &reader.Options{Verify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if !d.Manifest().Has(manifest.FeatureFSTTop) {
+		t.Fatal("testdata/dict-top does not list the fst-top feature")
+	}
+	if st, err := d.Stats(); err != nil || st.TopBytes == 0 {
+		t.Fatalf("top bytes %d, %v", st.TopBytes, err)
+	}
+	want := newOracle(goldenKVs)
+	for _, kv := range goldenKVs {
+		v, err := d.Get(kv.Key)
+		if err != nil || !bytes.Equal(v, kv.Value) {
+			t.Errorf("Get(%q) = %q, %v; want %q", kv.Key, v, err, kv.Value)
+		}
+		if miss := append(bytes.Clone(kv.Key), 0); want[string(miss)] == nil {
+			if ok, err := d.Contains(miss); ok || err != nil {
+				t.Errorf("Contains(%q) = %v, %v", miss, ok, err)
+			}
+		}
+	}
+	i := 0
+	for it := d.All(); it.Next(); i++ {
+		if !bytes.Equal(it.Value(), want[string(it.Key())]) {
+			t.Errorf("scan: %q -> %q", it.Key(), it.Value())
+		}
+	}
+	if i != len(goldenKVs) {
+		t.Errorf("scan: %d keys", i)
+	}
+}
+
+// FuzzOpenTop is FuzzOpen for a dictionary with an FST top file:
+// arbitrary bytes as each of its four files. Nothing may panic or hang,
+// and a dictionary that verifies must answer every scanned key with its
+// scanned value, and a miss next to it with ErrNotFound. Seeds are
+// testdata/dict-top and a fresh dictionary with the default limit.
+func FuzzOpenTop(f *testing.F) {
+	seed := func(dir string) {
+		var files [4][]byte
+		for i, name := range goldenTopFiles {
+			b, err := os.ReadFile(filepath.Join(dir, name))
+			if err != nil {
+				f.Fatal(err)
+			}
+			files[i] = b
+		}
+		f.Add(files[0], files[1], files[2], files[3])
+	}
+	seed(filepath.Join("testdata", "dict-top"))
+	seed(testutil.MustBuild(f, testutil.RandomKVs(30, 5), 1, &builder.Options{FSTTop: &fst.TopOptions{Limit: 16}}))
+	probe := [][]byte{nil, {}, []byte("a"), []byte("https://"), {0xff, 0xfe, 0x00}, []byte("empty_value")}
+	f.Fuzz(func(t *testing.T, man, fstData, logData, topData []byte) {
+		dir := t.TempDir()
+		for i, b := range [][]byte{man, fstData, logData, topData} {
+			if err := os.WriteFile(filepath.Join(dir, goldenTopFiles[i]), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		d, err := reader.Open(dir, nil)
+		if err != nil {
+			return
+		}
+		defer d.Close()
+		vals, found := make([][]byte, len(probe)), make([]bool, len(probe))
+		d.GetBatch(probe, vals, found)
+		for _, k := range probe {
+			d.Get(k)
+			d.Contains(k)
+		}
+		n := 0
+		for it := d.All(); it.Next() && n < 10_000; n++ {
+			d.Get(it.Key())
+		}
+		if d.Verify() == nil {
+			for it := d.All(); it.Next(); {
+				v, err := d.Get(it.Key())
+				if err != nil || !bytes.Equal(v, it.Value()) {
+					t.Fatalf("verified dictionary: Get(%q) = %q, %v; scan says %q", it.Key(), v, err, it.Value())
+				}
+				miss := append(bytes.Clone(it.Key()), 0xff, 0xff)
+				if _, err := d.Get(miss); !errors.Is(err, reader.ErrNotFound) {
+					if it2 := d.Range(miss, append(bytes.Clone(miss), 0)); !it2.Next() {
+						t.Fatalf("verified dictionary: absent %q: %v", miss, err)
+					}
+				}
+			}
+		}
+	})
+}
