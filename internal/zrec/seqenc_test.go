@@ -130,3 +130,45 @@ func TestSeqEnc_Size(t *testing.T) {
 		t.Fatalf("own blocks take %d bytes, the zstd encoder's %d", sizes[0], sizes[1])
 	}
 }
+
+// Ensure that a damaged dictionary (a base dictionary read back from disk
+// may be) never makes the encoder panic or write a group that decodes,
+// with the same dictionary, to other bytes: each flipped byte of the
+// entropy tables and repeat offsets either fails NewEncoder or NewDecoder,
+// or round-trips.
+func TestSeqEnc_DamagedDictionary(t *testing.T) {
+	dict := treelessDict(t)
+	payloads := groupsOf(pypiLines()[30000:30400], 8)
+	tables := min(len(dict), 600) // the Huffman tree, FSE tables and repeat offsets come first
+	coded := 0
+	for i := 8; i < tables; i += 3 {
+		for _, x := range []byte{0x01, 0x80, 0xff} {
+			d := append([]byte(nil), dict...)
+			d[i] ^= x
+			// No checksum: it would turn a wrong decode into an error.
+			e, err := zrec.NewEncoder(d, &zrec.EncoderOptions{NoChecksum: true})
+			if err != nil {
+				continue
+			}
+			dec, err := zrec.NewDecoder(d, &zrec.DecoderOptions{NoChecksum: true})
+			if err != nil {
+				e.Close()
+				continue
+			}
+			for _, p := range payloads {
+				got, _, err := dec.AppendPayload(nil, e.AppendGroup(nil, p))
+				if err == nil && !bytes.Equal(got, p) {
+					t.Fatalf("byte %d ^ %#x: a group decodes to other bytes without an error", i, x)
+				}
+			}
+			if e.SeqCoded() > 0 {
+				coded++
+			}
+			e.Close()
+			dec.Close()
+		}
+	}
+	if coded == 0 {
+		t.Fatal("no damaged dictionary reached the encoder's own block coding")
+	}
+}
