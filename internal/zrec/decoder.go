@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"os"
 	"slices"
 	"sync"
 
@@ -59,6 +60,9 @@ func NewDecoder(dictionary []byte, o *DecoderOptions) (*Decoder, error) {
 		// A dictionary the fast decoder cannot parse is left to
 		// klauspost alone (which may still refuse it below).
 		d.zd, _ = parseZdict(dictionary)
+	}
+	if os.Getenv("KVDICT_ZDEC") == "off" {
+		d.zd = nil // klauspost alone: for comparisons, or to rule the fast decoder out
 	}
 	dec, err := newZstdDecoder(opts)
 	if err != nil {

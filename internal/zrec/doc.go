@@ -113,7 +113,9 @@
 // klauspost/compress instead, so a damaged group gets klauspost's verdict
 // and the fast decoder never has to be complete to be correct
 // (FuzzFastDecoder: whatever it accepts, klauspost accepts with the same
-// bytes).
+// bytes). The environment variable KVDICT_ZDEC=off, read by NewDecoder,
+// leaves every group to klauspost (for comparisons, or to rule the fast
+// decoder out when chasing a problem).
 //
 // # Damage
 //

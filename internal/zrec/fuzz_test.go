@@ -108,6 +108,7 @@ func FuzzRoundTrip(f *testing.F) {
 // refuses goes to klauspost, so this makes the Decoder's answer
 // klauspost's on every input).
 func FuzzFastDecoder(f *testing.F) {
+	skipIfFastOff(f)
 	read := func(name string) []byte {
 		b, err := os.ReadFile(filepath.Join("testdata", name))
 		if err != nil {

@@ -15,6 +15,14 @@ import (
 // fullPyPI is the whole PyPI table of the environment, when present.
 const fullPyPI = "/work/.library/env/packages/pypi.tsv"
 
+// skipIfFastOff skips a test of the fast decoder when KVDICT_ZDEC=off
+// turns it off.
+func skipIfFastOff(t testing.TB) {
+	if os.Getenv("KVDICT_ZDEC") == "off" {
+		t.Skip("KVDICT_ZDEC=off")
+	}
+}
+
 // checkSame decodes one frame body with both decoders and fails unless
 // both give the same bytes. It returns whether the fast decoder took it.
 func checkSame(t testing.TB, d *zrec.Decoder, body []byte, n int, what string) bool {
@@ -38,10 +46,11 @@ func checkSame(t testing.TB, d *zrec.Decoder, body []byte, n int, what string) b
 
 // Ensure that the fast decoder decodes every group the Encoder writes from
 // PyPI rows, byte for byte as klauspost does: the sample always, and every
-// row of the full table when it is there (not with -short).
+// row of the full table when it is there (not with -short or -race).
 func TestFastDecoder_PyPIGroups(t *testing.T) {
+	skipIfFastOff(t)
 	lines := pypiLines()
-	if !testing.Short() {
+	if !testing.Short() && !raceEnabled {
 		if f, err := os.Open(fullPyPI); err == nil {
 			lines = nil
 			sc := bufio.NewScanner(f)
@@ -85,6 +94,7 @@ func TestFastDecoder_PyPIGroups(t *testing.T) {
 // RLE and predefined sequence tables, raw and RLE blocks, multi-block
 // frames (5 MB), incompressible, empty and repetitive payloads.
 func TestFastDecoder_KlauspostFrames(t *testing.T) {
+	skipIfFastOff(t)
 	dict := trainedDict()
 	rows := bytes.Join(pypiLines()[:3000], []byte("\n"))
 	payloads := map[string][]byte{
