@@ -17,7 +17,11 @@ import (
 const maxPooledPayload = 64 << 10
 
 // Decoder decodes stored groups (doc.go). It is safe for concurrent use and
-// does not allocate in steady state: scratch buffers come from a pool.
+// does not allocate in steady state: scratch buffers come from a pool. A
+// scratch in use by the fast decoder (zdec.go) holds a copy of the
+// dictionary's content followed by the group being decoded, its own
+// tables and a literals buffer: about the dictionary size + 30 KiB + the
+// payload, so about 100 KiB with a 64 KiB dictionary and groups of 1 KiB.
 type Decoder struct {
 	dec        *zstd.Decoder
 	zd         *zdict // the fast decoder's tables (zdec.go); nil: klauspost only
