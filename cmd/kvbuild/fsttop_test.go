@@ -13,8 +13,9 @@ import (
 	"github.com/kvdict/kvdict/reader"
 )
 
-// Ensure --fst-top is on by default without --hash-index and off with it,
-// that --fst-top=false and --hash-index --fst-top override the defaults,
+// Ensure --fst-top is on by default without --hash-index and --compression
+// zstd and off with either, that --fst-top=false and --hash-index
+// --fst-top (or --compression zstd --fst-top) override the defaults,
 // and that every variant reads back the same.
 func TestRun_FSTTop(t *testing.T) {
 	dir := t.TempDir()
@@ -33,6 +34,8 @@ func TestRun_FSTTop(t *testing.T) {
 		{[]string{"--fst-top=false"}, false},
 		{[]string{"--hash-index"}, false},
 		{[]string{"--hash-index", "--fst-top"}, true},
+		{[]string{"--compression", "zstd"}, false},
+		{[]string{"--compression", "zstd", "--fst-top"}, true},
 	} {
 		out := filepath.Join(dir, fmt.Sprintf("d%d", i))
 		args := append([]string{"-q", "--threads", "2", "-o", out}, tc.flags...)

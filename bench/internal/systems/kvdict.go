@@ -64,8 +64,8 @@ func (s kvDict) buildAt(p, sorted string) error {
 	}
 	if s.hash {
 		o.HashIndex = &hashindex.WriterOptions{}
-	} else {
-		o.FSTTop = &fst.TopOptions{} // as kvbuild: --fst-top is on without --hash-index
+	} else if !s.zstd {
+		o.FSTTop = &fst.TopOptions{} // as kvbuild: --fst-top is on without --hash-index and --compression
 	}
 	if s.zstd {
 		dict, err := trainDict(sorted, s.hash)
