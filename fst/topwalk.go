@@ -67,7 +67,7 @@ func walkTop(t *Top, body []byte, root int, key []byte, values []byte) (uint64, 
 			base := at.total
 			at.total += packed(tb, outs+pos*ow, ow)
 			if pos > 0 {
-				if prev := int(packed(tb, addrs+(pos-1)*aw, aw)); prev != 0 {
+				if prev := int(packed(tb, addrs+(pos-1)*aw, aw)); prev > 0 { // > 0: a damaged 8-byte address may read negative
 					at.fLo = prev
 				}
 			}
