@@ -25,7 +25,7 @@ func TestTop_NegativeAddress(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := append([]byte(nil), golden[frame.HeaderLen:frame.HeaderLen+24]...) // FST length and CRC
-	body[0], body[1] = 8, 1                                                     // A=8, C=1
+	body[0], body[1] = 8, 1                                                    // A=8, C=1
 	// The root: not final, 2 inputs "cd", output width 0, no children,
 	// addresses -10 and 35 ('d', golden-v1.fst's state of "d").
 	body = append(body, 0, 1, 0, 'c', 'd', 0, 0)
