@@ -270,7 +270,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			&cli.BoolFlag{Name: "bare-keys", Usage: "a line without a TAB is a key with an empty value (sets; counting with --duplicates count)"},
 			&cli.IntFlag{Name: "skip-header", Usage: "skip the first `N` lines of every INPUT (header rows)"},
 			&cli.StringFlag{Name: "compression", Value: "none", Usage: "zstd: store the distinct values in zstd-compressed groups of up to 8 values (1 KiB), with a dictionary trained on a sample of the input files while they are sorted (standard input is not sampled: no dictionary); none: raw records. With --hash-index the groups hold keyed records (key and value) and the index addresses groups. See docs/BENCHMARKS.md section 6 for the default"},
-			&cli.BoolFlag{Name: "fst-top", Value: true, Usage: "write a top file per partition: a compact copy of the FST's upper states (about 1 byte per key) that lookups without the hash index start in, 1.1-1.2x faster at 10M keys (docs/BENCHMARKS.md section 8); default on without --hash-index and --compression zstd, off with either (the index answers Get; compression is for size)"},
+			&cli.BoolFlag{Name: "fst-top", Value: true, DisableDefaultText: true, Usage: "write a top file per partition: a compact copy of the FST's upper states (about 1 byte per key) that lookups without the hash index start in, 1.1-1.2x faster at 10M keys (docs/BENCHMARKS.md section 8); default on without --hash-index and --compression zstd, off with either (the index answers Get; compression is for size)"},
 			&cli.BoolFlag{Name: "hash-index", Value: defaultHashIndex, Usage: "store keys with their values and build a hash index per partition: Get in about two cache misses instead of an FST walk, for about 10 bytes per key plus the key's length (--hash-index=false: FST lookups only, the smaller dictionary)"},
 			&cli.IntFlag{Name: "registry", Value: -1, Usage: "vellum registry `ROWS` (suffix sharing): -1 = off, the fastest build (the default, but 3000 with --compression zstd); 0 = the fst package default (10000); bigger = a slightly smaller FST, a much slower build"},
 			&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile (development)"},
@@ -447,13 +447,13 @@ func sortOptions(c *cli.Context, out string) (*builder.SortOptions, error) {
 			"hash_index": strconv.FormatBool(hix),
 		},
 	}
+	if fstTopWanted(c, hix, comp != nil) {
+		bopts.FSTTop = &fst.TopOptions{}
+	}
 	// The hash index build holds (hash, offset) pairs for a partition in a
 	// buffer of hixMem and spills sorted runs beyond it; the partition
 	// reserve grows by that buffer (plus the spill writer's) so the whole
 	// build stays inside --memory.
-	if fstTopWanted(c, hix, comp != nil) {
-		bopts.FSTTop = &fst.TopOptions{}
-	}
 	var reserve int64
 	if hix {
 		m, t := cmp.Or(mem, builder.DefaultMemory()), cmp.Or(c.Int("threads"), runtime.NumCPU())
