@@ -172,6 +172,8 @@ REPRODUCIBLE BUILDS
    checksummed against a published dictionary. Pass --threads and --memory
    explicitly to rebuild on another machine: their defaults (all cores, a
    quarter of RAM) set the number of partitions.
+   Builds with --compression zstd are the exception: the zstd dictionary
+   trainer gives slightly different bytes from run to run.
 
 PROGRESS
    On a terminal, a progress line on stderr shows the phase, lines and bytes

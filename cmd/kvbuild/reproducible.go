@@ -18,7 +18,9 @@ import (
 // Everything else in a dictionary already depends only on the input and
 // the flags (partition boundaries, value deduplication), so two builds of
 // the same input with the same flags, kvbuild version and
-// SOURCE_DATE_EPOCH are byte for byte identical.
+// SOURCE_DATE_EPOCH are byte for byte identical. Builds that train a zstd
+// dictionary (--compression zstd) are not: the trainer is not deterministic
+// (zrec.Trainer.Train).
 func sourceDateEpoch(o *builder.Options) error {
 	s, ok := os.LookupEnv("SOURCE_DATE_EPOCH")
 	if !ok || s == "" {
