@@ -35,6 +35,9 @@ import (
 type kvDict struct {
 	name       string
 	hash, zstd bool
+	// vellumDefaults builds the FST with vellum's own builder defaults (a
+	// 10000-row registry) and no top file: the vellum-own reference.
+	vellumDefaults bool
 }
 
 func init() {
@@ -62,9 +65,12 @@ func (s kvDict) buildAt(p, sorted string) error {
 	if s.zstd {
 		o.FST = &fst.BuilderOptions{}
 	}
+	if s.vellumDefaults {
+		o.FST = &fst.BuilderOptions{}
+	}
 	if s.hash {
 		o.HashIndex = &hashindex.WriterOptions{}
-	} else if !s.zstd {
+	} else if !s.zstd && !s.vellumDefaults {
 		o.FSTTop = &fst.TopOptions{} // as kvbuild: --fst-top is on without --hash-index and --compression
 	}
 	if s.zstd {

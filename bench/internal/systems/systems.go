@@ -81,7 +81,7 @@ func Lookup(name string) (System, error) {
 
 // Names lists the registered systems in a fixed order: kvdict first.
 func Names() []string {
-	order := map[string]int{"kvdict": 0, "kvdict-hash": 0, "kvdict-zstd": 0, "kvdict-zstd-hash": 0, "vellum": 0, "kvbuild": 5, "kvbuild-hash": 5, "kvbuild-zstd": 5, "gomap": 1, "bbolt": 2, "lmdb": 3, "tinycdb": 4}
+	order := map[string]int{"kvdict": 0, "kvdict-hash": 0, "kvdict-zstd": 0, "kvdict-zstd-hash": 0, "vellum": 0, "vellum-own": 0, "kvbuild": 5, "kvbuild-hash": 5, "kvbuild-zstd": 5, "gomap": 1, "bbolt": 2, "lmdb": 3, "tinycdb": 4}
 	var ns []string
 	for n := range registry {
 		ns = append(ns, n)
