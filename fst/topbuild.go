@@ -142,7 +142,7 @@ func buildTop(f *FST, limit int) (*topBuild, error) {
 		b := &topBuild{body: body, limit: limit, aw: aw, cw: cw, high: len(body) - vellumFooterLen}
 		b.out = make([]byte, topHeaderLen, 1<<16)
 		b.out[0], b.out[1] = byte(aw), byte(cw)
-		binary.LittleEndian.PutUint32(b.out[4:], uint32(min(max(limit, 0), topMaxLimit)))
+		binary.LittleEndian.PutUint32(b.out[4:], uint32(min(max(int64(limit), 0), topMaxLimit)))
 		binary.LittleEndian.PutUint64(b.out[8:], f.file.Footer.BodyLen)
 		binary.LittleEndian.PutUint32(b.out[16:], f.file.Footer.BodyCRC)
 		if b.isTop(f.root, walkLow-1) {
