@@ -1,6 +1,7 @@
 package reader_test
 
 import (
+	"bytes"
 	"flag"
 	"os"
 	"path/filepath"
@@ -36,11 +37,18 @@ var goldenOptions = &builder.Options{
 // reading back (TestCompat_V1). A change here is a format change: bump the
 // version instead of regenerating, unless the format is unreleased.
 func TestGolden(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "d")
-	testutil.Build(t, dir, goldenKVs, 1, goldenOptions)
-	golden := filepath.Join("testdata", "dict-v1")
-	for _, name := range dictFiles {
-		got, err := os.ReadFile(filepath.Join(dir, name))
+	checkGoldenDict(t, goldenOptions, "dict-v1", dictFiles)
+}
+
+// checkGoldenDict builds goldenKVs with o and compares the named files
+// with testdata/dir byte for byte, or rewrites them under -update.
+func checkGoldenDict(t *testing.T, o *builder.Options, dir string, files []string) {
+	t.Helper()
+	built := filepath.Join(t.TempDir(), "d")
+	testutil.Build(t, built, goldenKVs, 1, o)
+	golden := filepath.Join("testdata", dir)
+	for _, name := range files {
+		got, err := os.ReadFile(filepath.Join(built, name))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -53,10 +61,10 @@ func TestGolden(t *testing.T) {
 		}
 		want, err := os.ReadFile(filepath.Join(golden, name))
 		if err != nil {
-			t.Fatalf("%v (run go test ./reader -run TestGolden -update)", err)
+			t.Fatalf("%v (run go test ./reader -run %s -update)", err, t.Name())
 		}
-		if string(got) != string(want) {
-			t.Errorf("%s: built bytes differ from testdata/dict-v1/%s:\n got %x\nwant %x", name, name, got, want)
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s: built bytes differ from testdata/%s/%s:\n got %x\nwant %x", name, dir, name, got, want)
 		}
 	}
 }

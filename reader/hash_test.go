@@ -315,29 +315,7 @@ func goldenHashOptions() *builder.Options {
 // TestCompat_HashIndex keeps reading them. Regenerate (only while the form
 // is unreleased) with: go test ./reader -run TestGolden_HashIndex -update
 func TestGolden_HashIndex(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "d")
-	testutil.Build(t, dir, goldenKVs, 1, goldenHashOptions())
-	golden := filepath.Join("testdata", "dict-hash")
-	for _, name := range goldenHashFiles {
-		got, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if *update {
-			os.MkdirAll(golden, 0o755)
-			if err := os.WriteFile(filepath.Join(golden, name), got, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(filepath.Join(golden, name))
-		if err != nil {
-			t.Fatalf("%v (run go test ./reader -run TestGolden_HashIndex -update)", err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s: built bytes differ from testdata/dict-hash/%s:\n got %x\nwant %x", name, name, got, want)
-		}
-	}
+	checkGoldenDict(t, goldenHashOptions(), "dict-hash", goldenHashFiles)
 }
 
 // TestCompat_HashIndex reads the checked-in keyed + hash-index dictionary.

@@ -163,29 +163,7 @@ func goldenTopOptions() *builder.Options {
 // file), and TestCompat_Top keeps reading it. Regenerate (only while the
 // form is unreleased) with: go test ./reader -run TestGolden_Top -update
 func TestGolden_Top(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "d")
-	testutil.Build(t, dir, goldenKVs, 1, goldenTopOptions())
-	golden := filepath.Join("testdata", "dict-top")
-	for _, name := range goldenTopFiles {
-		got, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if *update {
-			os.MkdirAll(golden, 0o755)
-			if err := os.WriteFile(filepath.Join(golden, name), got, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(filepath.Join(golden, name))
-		if err != nil {
-			t.Fatalf("%v (run go test ./reader -run TestGolden_Top -update)", err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s: built bytes differ from testdata/dict-top/%s:\n got %x\nwant %x", name, name, got, want)
-		}
-	}
+	checkGoldenDict(t, goldenTopOptions(), "dict-top", goldenTopFiles)
 }
 
 // TestCompat_Top reads the checked-in dictionary with an FST top file,
