@@ -77,43 +77,28 @@ func readHuffTree(src []byte, t *huffTable, tmp *[1 << 6]fseEntry) (int, error) 
 		if err := br.init(data[k:]); err != nil {
 			return 0, err
 		}
-		s1 := uint16(br.get(log))
-		s2 := uint16(br.get(log))
+		st := [2]uint16{uint16(br.get(log)), uint16(br.get(log))} // left to right
 		br.reload()
 		// Each state in turn emits its symbol and reads its next
 		// state. The stream ends when an update runs out of bits; it
 		// must run out exactly at the stream's end (klauspost refuses
 		// an update that overreads, libzstd tolerates it), and then the
 		// other state emits its symbol.
-		for {
-			if nw > 255-2 {
+		for i := 0; ; i ^= 1 {
+			if i == 0 && nw > 255-2 {
 				return 0, corruptf("more than 255 Huffman weights")
 			}
-			e := tmp[s1]
+			e := tmp[st[i]]
 			w[nw] = e.sym
 			nw++
 			before := br.used
-			s1 = e.next + uint16(br.get(e.nb))
+			st[i] = e.next + uint16(br.get(e.nb))
 			br.reload()
 			if br.overflowed() {
 				if before != 64 {
 					return 0, corruptf("Huffman weights stream overread")
 				}
-				w[nw] = tmp[s2].sym
-				nw++
-				break
-			}
-			e = tmp[s2]
-			w[nw] = e.sym
-			nw++
-			before = br.used
-			s2 = e.next + uint16(br.get(e.nb))
-			br.reload()
-			if br.overflowed() {
-				if before != 64 {
-					return 0, corruptf("Huffman weights stream overread")
-				}
-				w[nw] = tmp[s1].sym
+				w[nw] = tmp[st[i^1]].sym
 				nw++
 				break
 			}
