@@ -24,10 +24,11 @@ var goldenKVs = []kv{
 // and that this version-1 file keeps loading with the same contents
 // forever. Run with -update to rewrite it after a deliberate change (and
 // bump Version if old files would no longer read the same).
-func TestGolden(t *testing.T) {
-	path := filepath.Join("testdata", "golden-v1.fst")
-	got := build(t, goldenKVs, nil)
-	if *update {
+// checkGoldenFile compares got with the file at path (after rewriting
+// it with got when rewrite is set) and returns the file's bytes.
+func checkGoldenFile(t *testing.T, path string, got []byte, rewrite bool) []byte {
+	t.Helper()
+	if rewrite {
 		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -37,8 +38,14 @@ func TestGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("builder output differs from %s:\ngot  % x\nwant % x", path, got, want)
+		t.Errorf("output differs from %s:\ngot  % x\nwant % x", path, got, want)
 	}
+	return want
+}
+
+func TestGolden(t *testing.T) {
+	path := filepath.Join("testdata", "golden-v1.fst")
+	want := checkGoldenFile(t, path, build(t, goldenKVs, nil), *update)
 	f, err := fst.Load(want)
 	if err != nil {
 		t.Fatal(err)

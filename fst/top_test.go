@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"hash/crc32"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -140,19 +139,7 @@ func TestTopGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := buildTop(t, f, -1)
-	if *updateTop {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("WriteTop output differs from %s:\ngot  % x\nwant % x", path, got, want)
-	}
+	want := checkGoldenFile(t, path, buildTop(t, f, -1), *updateTop)
 	top, err := fst.LoadTop(want)
 	if err != nil {
 		t.Fatal(err)
