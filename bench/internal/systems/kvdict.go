@@ -62,10 +62,7 @@ func (s kvDict) buildAt(p, sorted string) error {
 	// the walker can prefetch it), on with compression (the FST is then
 	// most of the size, and suffix sharing halves it on paths).
 	o := &builder.Options{Tool: "kvbench", FST: &fst.BuilderOptions{RegistryTableSize: -1}}
-	if s.zstd {
-		o.FST = &fst.BuilderOptions{}
-	}
-	if s.vellumDefaults {
+	if s.zstd || s.vellumDefaults {
 		o.FST = &fst.BuilderOptions{}
 	}
 	if s.hash {
