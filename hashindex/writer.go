@@ -9,13 +9,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 
 	"github.com/kvdict/kvdict/internal/frame"
 )
 
-// DefaultMemoryBytes is the pair buffer used when WriterOptions.MemoryBytes
-// is 0: 16 MiB, one million keys before the first spill.
+// DefaultMemoryBytes is the memory used when WriterOptions.MemoryBytes is
+// 0: 16 MiB, half a million keys before the first spill.
 const DefaultMemoryBytes = 16 << 20
 
 // minMemoryBytes keeps runs long enough that merging them stays cheap.
@@ -27,8 +26,9 @@ type WriterOptions struct {
 	// random per dictionary; tests fix it for reproducible bytes.
 	Seed uint64
 	// MemoryBytes bounds the Writer's memory: the buffer of 16-byte
-	// (hash, address) pairs, and at Close the merge's read buffers. 0 means
-	// DefaultMemoryBytes; at least 64 KiB is used.
+	// (hash, address) pairs and its sort's scratch space, each half of it,
+	// and at Close the merge's read buffers. 0 means DefaultMemoryBytes; at
+	// least 64 KiB is used.
 	MemoryBytes int
 	// TmpDir is where full buffers spill as sorted runs (one temporary
 	// file, removed by Close and Abort). "" means os.TempDir().
@@ -59,6 +59,7 @@ type Writer struct {
 	w      io.Writer
 	o      WriterOptions
 	buf    []pair
+	tmp    []pair // sortPairs' scratch, allocated at the first sort
 	spill  *os.File
 	sw     *bufio.Writer
 	runs   []int64 // number of pairs in each spilled run, in file order
@@ -100,7 +101,7 @@ func (w *Writer) Add(key []byte, addr uint64) error {
 		return w.err
 	}
 	addr >>= w.o.AddrShift
-	limit := w.o.MemoryBytes / pairLen
+	limit := w.o.MemoryBytes / pairLen / 2 // the other half is the sort's scratch
 	if len(w.buf) == limit {
 		if err := w.spillRun(); err != nil {
 			w.err = err
@@ -129,7 +130,7 @@ func (w *Writer) spillRun() error {
 		w.spill = f
 		w.sw = bufio.NewWriterSize(f, 256<<10)
 	}
-	slices.SortFunc(w.buf, cmpPair)
+	w.sort()
 	var b [pairLen]byte
 	for _, p := range w.buf {
 		binary.LittleEndian.PutUint64(b[0:8], p.h)
@@ -141,6 +142,14 @@ func (w *Writer) spillRun() error {
 	w.runs = append(w.runs, int64(len(w.buf)))
 	w.buf = w.buf[:0]
 	return nil
+}
+
+// sort sorts the buffer into the index's order.
+func (w *Writer) sort() {
+	if cap(w.tmp) < len(w.buf) {
+		w.tmp = make([]pair, len(w.buf), cap(w.buf))
+	}
+	sortPairs(w.buf, w.tmp)
 }
 
 // Len reports how many keys were added.
@@ -159,7 +168,7 @@ func (w *Writer) Close() (ft Footer, err error) {
 	}
 	var next func() (pair, bool, error)
 	if w.spill == nil {
-		slices.SortFunc(w.buf, cmpPair)
+		w.sort()
 		i := 0
 		next = func() (pair, bool, error) {
 			if i == len(w.buf) {
@@ -177,7 +186,7 @@ func (w *Writer) Close() (ft Footer, err error) {
 		if err := w.sw.Flush(); err != nil {
 			return frame.Footer{}, fmt.Errorf("hashindex: writing the spill file: %w", err)
 		}
-		w.buf = nil // the merge's read buffers reuse the budget
+		w.buf, w.tmp = nil, nil // the merge's read buffers reuse the budget
 		m, err := newMerger(w.spill, w.runs, w.o.MemoryBytes)
 		if err != nil {
 			return frame.Footer{}, err
@@ -239,7 +248,7 @@ func (w *Writer) place(next func() (pair, bool, error)) (frame.Footer, error) {
 // it directly to give up a Writer without Close. It is safe to call twice.
 func (w *Writer) Abort() error {
 	w.closed = true
-	w.buf = nil
+	w.buf, w.tmp = nil, nil
 	if w.spill == nil {
 		return nil
 	}
