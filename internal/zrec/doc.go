@@ -53,8 +53,9 @@
 //
 // A dictionary is a standard zstd dictionary (RFC 8878 section 5: magic
 // 37 a4 30 ec, a nonzero dictionary ID, entropy tables, content), trained by
-// [Trainer] with github.com/klauspost/compress/dict from a bounded random
-// sample. An empty dictionary means "no dictionary" (e0 frames).
+// [Trainer] (a port of github.com/klauspost/compress/dict, trainhist.go)
+// from a bounded random sample. An empty dictionary means "no dictionary"
+// (e0 frames).
 //
 // # Worked example
 //

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 
-	"github.com/klauspost/compress/dict"
 	"github.com/klauspost/compress/huff0"
 	"github.com/klauspost/compress/zstd"
 )
@@ -103,15 +102,17 @@ func (t *Trainer) Sampled() (offered int64, keptBytes int) { return t.seen, t.by
 // (no dictionary, still a valid choice for NewEncoder) when the sample is
 // too small to be worth one or the builder fails on it. The dictionary's
 // content is at most MaxDictSize and at most an eighth of the sampled
-// bytes. Training is CPU-heavy and grows faster than linearly with the
-// sample when little repeats (measured: 3-15 s for 4 MiB of PyPI rows, 7
-// minutes for 4 MiB of near-random values on a loaded 2-core machine), so
-// keep SampleBytes small and run Train beside other work.
+// bytes. Training is CPU-heavy (about 0.2 CPU-s for 1 MiB of PyPI values,
+// 0.4-1.2 s for 1 MiB of random values over 94 to 4 letters; it takes
+// ~60 bytes of memory per sampled byte), so keep SampleBytes small and run
+// Train beside other work.
 //
-// The sample is reproducible for a Seed, but the dictionary is not: the
-// builder (klauspost/compress/dict) gives slightly different bytes from
-// run to run on the same sample (verified), so builds that train are not
-// byte-for-byte reproducible.
+// The sample is reproducible for a Seed, and the dictionary is a function
+// of the sample: the content is chosen by trainhist.go, whose ties go by
+// table order (klauspost/compress/dict, which it replaced, broke them by
+// Go map order and gave different bytes from run to run).
+// TestBuildHistory_AsGoodAsDictPackage checks that four trainings on one
+// sample agree.
 func (t *Trainer) Train() ([]byte, error) {
 	if t.bytes < minTrainBytes || len(t.kept) < 8 {
 		return nil, nil
@@ -159,19 +160,26 @@ func usable(d, p []byte) bool {
 	return err == nil && string(got) == string(payload)
 }
 
-// buildDict runs the dictionary builder, turning a panic in it (a bug on an
-// unusual sample) into an error.
+// buildDict chooses the dictionary's content (trainhist.go) and has
+// klauspost/compress/zstd build the dictionary's entropy tables from the
+// samples coded with it, turning a panic in either (a bug on an unusual
+// sample) into an error.
 func buildDict(in [][]byte, size int) (d []byte, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("zrec: dictionary builder: %v", r)
 		}
 	}()
-	return dict.BuildZstdDict(in, dict.Options{
-		MaxDictSize: size,
-		HashBytes:   6,
-		ZstdDictID:  DictID,
-		ZstdLevel:   zstd.SpeedFastest,
+	hist, offsets, err := buildHistory(in, size)
+	if err != nil {
+		return nil, err
+	}
+	return zstd.BuildDict(zstd.BuildDictOptions{
+		ID:       DictID,
+		Contents: in,
+		History:  hist,
+		Offsets:  offsets,
+		Level:    zstd.SpeedFastest,
 	})
 }
 
