@@ -1,6 +1,7 @@
 package zrec
 
 import (
+	"encoding/binary"
 	"errors"
 	"math/bits"
 )
@@ -193,53 +194,43 @@ func (t *fseTable) init(s uint8) uint32 {
 	return uint32(t.states[f.first+int32(f.count)])
 }
 
-// encode codes symbol s from state X: it writes the state's low bits to w
-// and returns the new state.
-func (t *fseTable) encode(w *bitWriter, x uint32, s uint8) uint32 {
+// step codes symbol s from state X, returning the state's
+// low bits and their count for the caller to write, and the new state.
+func (t *fseTable) step(x uint32, s uint8) (v uint64, nb uint, next uint32) {
 	f := &t.sym[s]
-	nb := uint(f.maxBits)
+	nb = uint(f.maxBits)
 	if x < f.minX {
 		nb--
 	}
-	w.add(uint64(x), nb)
-	return uint32(t.states[f.first+int32(x>>nb)])
+	return uint64(x) & (1<<nb - 1), nb, uint32(t.states[f.first+int32(x>>nb)])
 }
-
-// flush writes the final state: the decoder's initial state.
-func (t *fseTable) flush(w *bitWriter, x uint32) { w.add(uint64(x), uint(t.log)) }
 
 // highBit returns the index of the highest set bit of v > 0.
 func highBit(v uint32) int { return bits.Len32(v) - 1 }
 
-// bitWriter writes a bit stream low bits first, as zstd's backward streams
-// are written (the decoder reads them from the end).
-type bitWriter struct {
-	out []byte
+// bufWriter writes a bit stream low bits first, as zstd's backward
+// streams are written (the decoder reads them from the end), into b from
+// pos, whose room the caller has grown beforehand: flush stores 8 bytes
+// at once and advances over the whole ones. Up to 56 bits may be added
+// between flushes; values must fit in their bit counts.
+type bufWriter struct {
+	b   []byte
+	pos int
 	acc uint64
-	n   uint // bits in acc, < 32 between calls
+	n   uint
 }
 
-// add appends the low nb (<= 32) bits of v.
-func (w *bitWriter) add(v uint64, nb uint) {
-	w.acc |= (v & (1<<nb - 1)) << w.n
+func (w *bufWriter) add(v uint64, nb uint) {
+	w.acc |= v << w.n
 	w.n += nb
-	if w.n >= 32 {
-		w.out = append(w.out, byte(w.acc), byte(w.acc>>8), byte(w.acc>>16), byte(w.acc>>24))
-		w.acc >>= 32
-		w.n -= 32
-	}
 }
 
-// close ends the stream with the 1 bit that marks its end and pads it to
-// a byte, and returns it.
-func (w *bitWriter) close() []byte {
-	w.add(1, 1)
-	for w.n > 0 {
-		w.out = append(w.out, byte(w.acc))
-		w.acc >>= 8
-		w.n -= min(w.n, 8)
-	}
-	return w.out
+func (w *bufWriter) flush() {
+	binary.LittleEndian.PutUint64(w.b[w.pos:], w.acc)
+	k := w.n >> 3
+	w.pos += int(k)
+	w.acc >>= k * 8
+	w.n &= 7
 }
 
 // bitReader reads a forward bit stream, low bits first (FSE table

@@ -3,6 +3,7 @@ package zrec
 import (
 	"encoding/binary"
 	"math/bits"
+	"slices"
 	"sync"
 
 	"github.com/klauspost/compress/huff0"
@@ -84,7 +85,6 @@ type seqScratch struct {
 	tab     []uint16       // group positions+1 by hash
 	lits    []byte
 	seqs    []seqRec
-	bw      bitWriter
 	litOut  []byte
 	outBody []byte
 }
@@ -177,8 +177,8 @@ func (e *seqEncoder) appendBlock(dst, payload []byte) (out []byte, ok, treeless 
 		return dst, false, false
 	}
 	defer func() {
-		if cap(s.lits) > 1<<20 || cap(s.litOut) > 1<<20 || cap(s.bw.out) > 1<<20 {
-			s.lits, s.litOut, s.bw.out = nil, nil, nil
+		if cap(s.lits) > 1<<20 || cap(s.litOut) > 1<<20 {
+			s.lits, s.litOut = nil, nil
 		}
 		e.pool.Put(s)
 	}()
@@ -390,30 +390,49 @@ func (e *seqEncoder) appendSequences(s *seqScratch, dst []byte) ([]byte, bool) {
 			return dst, false
 		}
 	}
-	w := &s.bw
-	w.out, w.acc, w.n = w.out[:0], 0, 0
+	// The bit stream goes straight into dst, 8 bytes at a time (a
+	// bufWriter, fse.go): per sequence at most 26 state bits and 63 extra
+	// bits, then three final states and the end mark.
+	w := bufWriter{b: slices.Grow(dst, 12*n+24+8)}
+	w.pos = len(dst)
+	w.b = w.b[:cap(w.b)]
 	last := seqs[n-1]
 	xll, xml, xof := e.ll.init(last.llc), e.ml.init(last.mlc), e.of.init(last.ofc)
-	writeExtra(w, last)
+	w.extra(last)
 	for i := n - 2; i >= 0; i-- {
 		q := &seqs[i]
-		xof = e.of.encode(w, xof, q.ofc)
-		xml = e.ml.encode(w, xml, q.mlc)
-		xll = e.ll.encode(w, xll, q.llc)
-		writeExtra(w, *q)
+		var v uint64
+		var nb uint
+		v, nb, xof = e.of.step(xof, q.ofc)
+		w.add(v, nb)
+		v, nb, xml = e.ml.step(xml, q.mlc)
+		w.add(v, nb)
+		v, nb, xll = e.ll.step(xll, q.llc)
+		w.add(v, nb)
+		w.flush()
+		w.extra(*q)
 	}
-	e.ml.flush(w, xml)
-	e.of.flush(w, xof)
-	e.ll.flush(w, xll)
-	return append(dst, w.close()...), true
+	w.add(uint64(xml)&(1<<e.ml.log-1), uint(e.ml.log))
+	w.add(uint64(xof)&(1<<e.of.log-1), uint(e.of.log))
+	w.flush()
+	w.add(uint64(xll)&(1<<e.ll.log-1), uint(e.ll.log))
+	w.add(1, 1) // the end mark
+	w.flush()
+	if w.n > 0 {
+		w.pos++ // the last, partial byte (flush stored it)
+	}
+	return w.b[:w.pos], true
 }
 
-// writeExtra writes a sequence's extra bits in the order the decoder reads
-// them backwards: offset, match length, literal length.
-func writeExtra(w *bitWriter, q seqRec) {
+// extra writes a sequence's extra bits in the order the decoder reads
+// them backwards: offset, match length, literal length (at most 16 + 16
+// and 31 bits).
+func (w *bufWriter) extra(q seqRec) {
 	w.add(uint64(q.ll-llBase[q.llc]), uint(llExtra[q.llc]))
 	w.add(uint64(q.ml-mlBase[q.mlc]), uint(mlExtra[q.mlc]))
+	w.flush()
 	w.add(uint64(q.ov)-1<<q.ofc, uint(q.ofc))
+	w.flush()
 }
 
 // The codes' baselines and extra bits are llBase, llExtra, mlBase and
