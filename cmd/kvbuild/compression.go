@@ -20,10 +20,14 @@ import (
 // evenly spaced chunks, so that a sorted input is sampled across its key
 // range, not only at its start. Compressed inputs are sampled from their
 // first sampleChunks*sampleChunk decompressed bytes; standard input is not
-// sampled (it cannot be read twice), so it gets no dictionary.
+// sampled (it cannot be read twice), so it gets no dictionary. 768 KiB:
+// training then ends about when the input is sorted, so the merges do not
+// wait for it (pypi.tsv, 2 cores); 1 MiB ended ~0.1 s later for 0.5%
+// smaller values, 512 KiB ~0.1 s earlier for 1% bigger ones
+// (docs/BENCHMARKS.md §6, "Build time, second pass").
 const (
 	sampleChunks = 64
-	sampleChunk  = 16 << 10
+	sampleChunk  = 12 << 10
 )
 
 // trainDict samples the named inputs and trains a dictionary on groups of
