@@ -251,65 +251,68 @@ func buildHistory(samples [][]byte, wantLen int) ([]byte, [3]int, error) {
 	}
 	kept := func(r uint32) *histKept { return &sorted[r-1] }
 
-	// Step 3. Pairs are collected as keys (predecessor flag, rank,
-	// neighbour's rank), radix-sorted and counted: a table of counts took
-	// a cache miss per pair.
+	// Step 3. Pairs are collected as keys (rank, neighbour's rank),
+	// radix-sorted and counted, successors first and then predecessors
+	// in the same buffers: a table of counts took a cache miss per pair,
+	// and one buffer for both kinds twice the memory.
 	nk := len(sorted)
 	rb := bits.Len(uint(nk))
 	rk := hs // every position's rank, in place of its hash
 	for i, h := range hs {
 		rk[i] = t.rank(h)
 	}
-	pairs := make([]uint64, 0, 2*positions)
-	base := 0
-	for _, b := range samples {
-		n := len(b) - 7
-		if n <= 0 {
-			continue
-		}
-		rs := rk[base : base+n]
-		base += n
+	var nf, np int
+	eachSample(samples, rk, func(b []byte, rs []uint32) {
 		for i, r := range rs {
 			if r == 0 {
 				continue
 			}
-			k := kept(r)
-			if !k.seen {
+			if k := kept(r); !k.seen {
 				copy(k.value[:], b[i:])
 				k.seen = true
 			}
-			if len(b)-i > histHashBytes+8 {
-				if rn := rs[i+histHashBytes]; rn != 0 {
-					pairs = append(pairs, uint64(r)<<rb|uint64(rn))
-				}
+			if len(b)-i > histHashBytes+8 && rs[i+histHashBytes] != 0 {
+				nf++
 			}
-			if i > histHashBytes {
-				if rp := rs[i-histHashBytes]; rp != 0 {
-					pairs = append(pairs, 1<<(2*rb)|uint64(r)<<rb|uint64(rp))
-				}
+			if i > histHashBytes && rs[i-histHashBytes] != 0 {
+				np++
 			}
 		}
-	}
-	pairs = radixSort(pairs, make([]uint64, len(pairs)), 2*rb+1)
+	})
+	keys, tmp := make([]uint64, 0, max(nf, np)), make([]uint64, max(nf, np))
 	// Lists by rank, in neighbour order, as ranges of one array (follow:
 	// list rank-1, precede: list nk+rank-1).
 	start := make([]int, 2*nk+1)
-	lists := make([]neighbour, 0, len(pairs)/2)
-	for i := 0; i < len(pairs); {
-		key := pairs[i]
-		j := i + 1
-		for j < len(pairs) && pairs[j] == key {
-			j++
+	lists := make([]neighbour, 0, (nf+np)/2)
+	for _, prec := range []bool{false, true} {
+		keys = keys[:0]
+		eachSample(samples, rk, func(b []byte, rs []uint32) {
+			for i, r := range rs {
+				switch {
+				case r == 0:
+				case !prec && len(b)-i > histHashBytes+8 && rs[i+histHashBytes] != 0:
+					keys = append(keys, uint64(r)<<rb|uint64(rs[i+histHashBytes]))
+				case prec && i > histHashBytes && rs[i-histHashBytes] != 0:
+					keys = append(keys, uint64(r)<<rb|uint64(rs[i-histHashBytes]))
+				}
+			}
+		})
+		pairs := radixSort(keys, tmp[:len(keys)], 2*rb)
+		for i := 0; i < len(pairs); {
+			key := pairs[i]
+			j := i + 1
+			for j < len(pairs) && pairs[j] == key {
+				j++
+			}
+			l := int(key>>rb) - 1
+			if prec {
+				l += nk
+			}
+			start[l+1]++
+			lists = append(lists, neighbour{uint32(key & (1<<rb - 1)), uint32(j - i)})
+			i = j
 		}
-		l := int(key>>rb&(1<<rb-1)) - 1
-		if key>>(2*rb) != 0 {
-			l += nk
-		}
-		start[l+1]++
-		lists = append(lists, neighbour{uint32(key & (1<<rb - 1)), uint32(j - i)})
-		i = j
 	}
-	pairs = nil
 	for i := 1; i < len(start); i++ {
 		start[i] += start[i-1]
 	}
@@ -445,6 +448,20 @@ func buildHistory(samples [][]byte, wantLen int) ([]byte, [3]int, error) {
 		offsetsZstd[i] = off
 	}
 	return hist, offsetsZstd, nil
+}
+
+// eachSample calls fn with each sample of 8 bytes or more and the ranks
+// of its positions (rk holds every sample's, back to back).
+func eachSample(samples [][]byte, rk []uint32, fn func(b []byte, rs []uint32)) {
+	base := 0
+	for _, b := range samples {
+		n := len(b) - 7
+		if n <= 0 {
+			continue
+		}
+		fn(b, rk[base:base+n])
+		base += n
+	}
 }
 
 // firstOffset appends to offs the offset (from the end of the history so
