@@ -171,9 +171,9 @@ REPRODUCIBLE BUILDS
    two builds are then byte for byte identical, so a rebuild can be
    checksummed against a published dictionary. Pass --threads and --memory
    explicitly to rebuild on another machine: their defaults (all cores, a
-   quarter of RAM) set the number of partitions.
-   Builds with --compression zstd are the exception: the zstd dictionary
-   trainer gives slightly different bytes from run to run.
+   quarter of RAM) set the number of partitions. This holds with
+   --compression zstd too: the zstd dictionary is trained from a sample
+   that depends on the input's bytes alone.
 
 PROGRESS
    On a terminal, a progress line on stderr shows the phase, lines and bytes
