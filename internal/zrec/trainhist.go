@@ -3,7 +3,9 @@ package zrec
 // The dictionary's content (its "history"), chosen from the sample.
 //
 // This is github.com/klauspost/compress/dict's buildDict (v1.20.3,
-// BSD-3-Clause, Copyright 2023+ Klaus Post), the algorithm unchanged, its
+// BSD-3-Clause, Copyright 2023+ Klaus Post; its license, whose notice a
+// derived source file must keep, is LICENSE.klauspost-compress in this
+// directory), the algorithm unchanged, its
 // Go maps replaced by flat tables: profiles of kvbuild put ~0.75 CPU-s of a
 // 1 MiB pypi sample in those maps (map growth, hashing, one small map per
 // wanted string, all allocated), which delayed the merges by 0.3-0.45 s
