@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 
@@ -61,7 +62,8 @@ type Writer struct {
 	tmp    []pair // sortPairs' scratch, allocated at the first sort
 	spill  *os.File
 	sw     *bufio.Writer
-	runs   []int64 // number of pairs in each spilled run, in file order
+	runs   []int64  // number of pairs in each spilled run, in file order
+	crcs   []uint32 // CRC-32C of each run's bytes, checked by the merge
 	n      uint64
 	err    error
 	closed bool
@@ -119,7 +121,10 @@ func (w *Writer) Add(key []byte, addr uint64) error {
 
 var errClosed = errors.New("hashindex: writer already closed")
 
-// spillRun sorts the buffer and appends it to the spill file as a run.
+// spillRun sorts the buffer and appends it to the spill file as a run,
+// recording the run's CRC-32C: a spill file cut short or overwritten
+// before the merge reads it (a hole left by the final flush past a
+// truncation reads as zeros) must fail Close, not misplace keys.
 func (w *Writer) spillRun() error {
 	if w.spill == nil {
 		f, err := os.CreateTemp(w.o.TmpDir, ".kvdict-hix-*.run")
@@ -130,15 +135,22 @@ func (w *Writer) spillRun() error {
 		w.sw = bufio.NewWriterSize(f, 256<<10)
 	}
 	w.sort()
-	var b [pairLen]byte
-	for _, p := range w.buf {
-		binary.LittleEndian.PutUint64(b[0:8], p.h)
-		binary.LittleEndian.PutUint64(b[8:16], p.addr)
-		if _, err := w.sw.Write(b[:]); err != nil {
+	var b [256 * pairLen]byte
+	var crc uint32
+	for ps := w.buf; len(ps) > 0; {
+		k := min(len(ps), len(b)/pairLen)
+		for i, p := range ps[:k] {
+			binary.LittleEndian.PutUint64(b[i*pairLen:], p.h)
+			binary.LittleEndian.PutUint64(b[i*pairLen+8:], p.addr)
+		}
+		crc = crc32.Update(crc, frame.Table, b[:k*pairLen])
+		if _, err := w.sw.Write(b[:k*pairLen]); err != nil {
 			return fmt.Errorf("hashindex: writing the spill file: %w", err)
 		}
+		ps = ps[k:]
 	}
 	w.runs = append(w.runs, int64(len(w.buf)))
+	w.crcs = append(w.crcs, crc)
 	w.buf = w.buf[:0]
 	return nil
 }
@@ -186,7 +198,7 @@ func (w *Writer) Close() (ft Footer, err error) {
 			return frame.Footer{}, fmt.Errorf("hashindex: writing the spill file: %w", err)
 		}
 		w.buf, w.tmp = nil, nil // the merge's read buffers reuse the budget
-		m, err := newMerger(w.spill, w.runs, w.o.MemoryBytes)
+		m, err := newMerger(w.spill, w.runs, w.crcs, w.o.MemoryBytes)
 		if err != nil {
 			return frame.Footer{}, err
 		}
@@ -285,14 +297,16 @@ type run struct {
 	off, end int64  // next read offset and end of the run in the spill file
 	left     int64  // pairs not yet taken into cur
 	cur      pair
+	crc      uint32 // of the blocks read so far
+	want     uint32 // of the whole run, as spillRun wrote it
 }
 
-func newMerger(f *os.File, runs []int64, budget int) (*merger, error) {
+func newMerger(f *os.File, runs []int64, crcs []uint32, budget int) (*merger, error) {
 	blockLen := max(4<<10, min(1<<20, budget/max(1, len(runs)))) / pairLen * pairLen
 	m := &merger{}
 	var off int64
-	for _, n := range runs {
-		r := &run{f: f, block: make([]byte, blockLen), off: off, end: off + n*pairLen, left: n}
+	for i, n := range runs {
+		r := &run{f: f, block: make([]byte, blockLen), off: off, end: off + n*pairLen, left: n, want: crcs[i]}
 		off = r.end
 		if err := r.advance(); err != nil {
 			return nil, err
@@ -317,6 +331,12 @@ func (r *run) advance() error {
 		}
 		r.off += int64(len(b))
 		r.buf = b
+		r.crc = crc32.Update(r.crc, frame.Table, b)
+		if r.off == r.end && r.crc != r.want {
+			// The run's last block: its pairs, and those already merged
+			// from it, are not what spillRun wrote.
+			return corruptf("spill file %s: run ending at byte %d: CRC-32C %#08x, written %#08x", r.f.Name(), r.end, r.crc, r.want)
+		}
 	}
 	r.cur = pair{binary.LittleEndian.Uint64(r.buf[0:8]), binary.LittleEndian.Uint64(r.buf[8:16])}
 	r.buf = r.buf[pairLen:]
