@@ -133,7 +133,7 @@ func TestBuildHistory_Edges(t *testing.T) {
 }
 
 // BenchmarkTrainValues trains kvbuild's default dictionary on the pypi
-// sample's value groups (ZREC_OLDTRAIN=1: the dict package's builder).
+// sample's value groups.
 func BenchmarkTrainValues(b *testing.B) {
 	groups := valueGroups(b)
 	b.ReportAllocs()
