@@ -1,3 +1,7 @@
+// Copyright 2023+ Klaus Post. All rights reserved.
+// Use of this source code is governed by a BSD-style
+// license that can be found in the LICENSE.klauspost-compress file.
+
 package zrec
 
 // The dictionary's content (its "history"), chosen from the sample.
