@@ -106,7 +106,8 @@ func FuzzRoundTrip(f *testing.F) {
 // report damage as ErrCorrupt, and whenever it accepts a body klauspost
 // must accept it too and give the same bytes (a body the fast decoder
 // refuses goes to klauspost, so this makes the Decoder's answer
-// klauspost's on every input).
+// klauspost's on every input). Decoding one-stream literals lazily or
+// first must make no difference, on damaged bodies too.
 func FuzzFastDecoder(f *testing.F) {
 	skipIfFastOff(f)
 	read := func(name string) []byte {
@@ -146,6 +147,10 @@ func FuzzFastDecoder(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte, n uint16, which uint8) {
 		d := decs[int(which)%len(decs)]
 		got, errF := zrec.DecodeFast(d, body, int(n))
+		eager, errE := zrec.DecodeEager(d, body, int(n))
+		if (errF == nil) != (errE == nil) || !bytes.Equal(got, eager) {
+			t.Fatalf("lazy literals give %x, %v; eager %x, %v", got, errF, eager, errE)
+		}
 		if errF != nil {
 			if !errors.Is(errF, zrec.ErrCorrupt) {
 				t.Fatalf("%v does not wrap ErrCorrupt", errF)

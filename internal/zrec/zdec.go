@@ -50,6 +50,9 @@ type zstate struct {
 	wtmp  [1 << 6]fseEntry
 	norm  [256]int16
 	lits  []byte
+	// eager turns the lazy literals off (sequences): for tests, which
+	// check that both ways decode and refuse the same frames.
+	eager bool
 
 	// Per frame.
 	dict   *zdict
@@ -147,7 +150,7 @@ func (z *zstate) decodeFrame(zd *zdict, body []byte, n int) ([]byte, error) {
 // block decodes one compressed block src, appending to out[:op]; it
 // returns the new output length.
 func (z *zstate) block(out []byte, op int, src []byte, blockMax int) (int, error) {
-	lits, k, err := z.literals(src, blockMax)
+	lits, lazy, k, err := z.literals(src, blockMax)
 	if err != nil {
 		return op, err
 	}
@@ -161,6 +164,11 @@ func (z *zstate) block(out []byte, op int, src []byte, blockMax int) (int, error
 	case nseq == 0:
 		if len(src) != 1 {
 			return op, corruptf("data after an empty sequences section")
+		}
+		if lazy != nil {
+			if err := z.curH.decode1(lits, lazy); err != nil {
+				return op, err
+			}
 		}
 		if len(lits) > len(out)-op {
 			return op, corruptf("literals overrun the frame")
@@ -194,14 +202,18 @@ func (z *zstate) block(out []byte, op int, src []byte, blockMax int) (int, error
 		}
 		p += n
 	}
-	return z.sequences(out, op, lits, src[p:], nseq)
+	return z.sequences(out, op, lits, lazy, src[p:], nseq)
 }
 
 // literals decodes the literals section at the start of src and returns
-// the literals (aliasing src or z.lits) and the section's length.
-func (z *zstate) literals(src []byte, blockMax int) ([]byte, int, error) {
+// the literals (aliasing src or z.lits) and the section's length. One
+// Huffman stream coded with a two-symbol table (the dictionary's: every
+// treeless group) is left to the sequences to decode as they consume it
+// (see sequences): then lits is z.lits sized for the literals but not yet
+// filled, and lazy is the stream.
+func (z *zstate) literals(src []byte, blockMax int) (lits, lazy []byte, k int, err error) {
 	if len(src) == 0 {
-		return nil, 0, corruptf("literals section missing")
+		return nil, nil, 0, corruptf("literals section missing")
 	}
 	b0 := src[0]
 	typ := b0 & 3
@@ -213,78 +225,80 @@ func (z *zstate) literals(src []byte, blockMax int) ([]byte, int, error) {
 			regen, hl = int(b0>>3), 1
 		case 1:
 			if len(src) < 2 {
-				return nil, 0, corruptf("literals header truncated")
+				return nil, nil, 0, corruptf("literals header truncated")
 			}
 			regen, hl = int(b0>>4)|int(src[1])<<4, 2
 		default:
 			if len(src) < 3 {
-				return nil, 0, corruptf("literals header truncated")
+				return nil, nil, 0, corruptf("literals header truncated")
 			}
 			regen, hl = int(b0>>4)|int(src[1])<<4|int(src[2])<<12, 3
 		}
 		if regen > blockMax {
-			return nil, 0, corruptf("%d literals in a block", regen)
+			return nil, nil, 0, corruptf("%d literals in a block", regen)
 		}
 		if typ == litRaw {
 			if regen > len(src)-hl {
-				return nil, 0, corruptf("raw literals truncated")
+				return nil, nil, 0, corruptf("raw literals truncated")
 			}
-			return src[hl : hl+regen], hl + regen, nil
+			return src[hl : hl+regen], nil, hl + regen, nil
 		}
 		if len(src) < hl+1 {
-			return nil, 0, corruptf("RLE literals truncated")
+			return nil, nil, 0, corruptf("RLE literals truncated")
 		}
 		lits := z.litBuf(regen)
 		for i := range lits {
 			lits[i] = src[hl]
 		}
-		return lits, hl + 1, nil
+		return lits, nil, hl + 1, nil
 	}
 	switch sf {
 	case 0, 1:
 		if len(src) < 3 {
-			return nil, 0, corruptf("literals header truncated")
+			return nil, nil, 0, corruptf("literals header truncated")
 		}
 		v := uint32(b0) | uint32(src[1])<<8 | uint32(src[2])<<16
 		regen, comp, hl = int(v>>4&0x3ff), int(v>>14&0x3ff), 3
 	case 2:
 		if len(src) < 4 {
-			return nil, 0, corruptf("literals header truncated")
+			return nil, nil, 0, corruptf("literals header truncated")
 		}
 		v := binary.LittleEndian.Uint32(src)
 		regen, comp, hl = int(v>>4&0x3fff), int(v>>18&0x3fff), 4
 	default:
 		if len(src) < 5 {
-			return nil, 0, corruptf("literals header truncated")
+			return nil, nil, 0, corruptf("literals header truncated")
 		}
 		v := uint64(binary.LittleEndian.Uint32(src)) | uint64(src[4])<<32
 		regen, comp, hl = int(v>>4&0x3ffff), int(v>>22&0x3ffff), 5
 	}
 	if regen > blockMax || comp > len(src)-hl {
-		return nil, 0, corruptf("Huffman literals (%d from %d bytes) do not fit", regen, comp)
+		return nil, nil, 0, corruptf("Huffman literals (%d from %d bytes) do not fit", regen, comp)
 	}
 	data := src[hl : hl+comp]
 	if typ == litCompressed {
 		n, err := readHuffTree(data, &z.huff, &z.wtmp)
 		if err != nil {
-			return nil, 0, err
+			return nil, nil, 0, err
 		}
 		data = data[n:]
 		z.curH = &z.huff
 	} else if z.curH == nil {
-		return nil, 0, corruptf("treeless literals without a previous tree")
+		return nil, nil, 0, corruptf("treeless literals without a previous tree")
 	}
-	lits := z.litBuf(regen)
-	var err error
+	lits = z.litBuf(regen)
+	if sf == 0 && z.curH.has2 && !z.eager {
+		return lits, data, hl + comp, nil
+	}
 	if sf == 0 {
 		err = z.curH.decode1(lits, data)
 	} else {
 		err = z.curH.decode4(lits, data)
 	}
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
-	return lits, hl + comp, nil
+	return lits, nil, hl + comp, nil
 }
 
 // litBuf returns z.lits resized to n bytes.
@@ -336,9 +350,10 @@ func (z *zstate) seqTable(k seqKind, mode byte, src []byte) (int, error) {
 
 // wildSlack is how far past a copy's end the fast copies of sequences
 // may read or write: they move 8 bytes at a time, so a copy of k bytes
-// touches up to k+7. They are used only where that many bytes exist in
-// the source's and the output's capacity (spare capacity of out beyond
-// the frame's n bytes is scratch the caller gave up: append semantics).
+// touches up to k+7 (copies of up to 16 bytes always move 16). They are
+// used only where that many bytes exist in the source's and the output's
+// capacity (spare capacity of out beyond the frame's n bytes is scratch
+// the caller gave up: append semantics).
 const wildSlack = 16
 
 // copy8 copies 8-byte words from src[s:] to dst[d:] until k bytes are
@@ -351,17 +366,56 @@ func copy8(dst []byte, d int, src []byte, s int, k int) {
 	}
 }
 
+// copy16 is copy8 of 16 bytes, for the short copies of a sequence: two
+// words whatever the length, so no loop exit for the CPU to mispredict.
+// The same conditions hold (the second word is read after the first is
+// written).
+func copy16(dst []byte, d int, src []byte, s int) {
+	binary.LittleEndian.PutUint64(dst[d:], binary.LittleEndian.Uint64(src[s:]))
+	binary.LittleEndian.PutUint64(dst[d+8:], binary.LittleEndian.Uint64(src[s+8:]))
+}
+
 // sequences decodes and executes nseq sequences from the backward stream
 // src over lits, appending to out[:op]; then the remaining literals. See
 // decode1 (zdec_huff.go) on the masked shift counts: they are safe here
 // too, since a state is always next + at most nb bits (below the table
 // size) and an overread stream fails the final check.
-func (z *zstate) sequences(out []byte, op int, lits, src []byte, nseq int) (int, error) {
+//
+// With lazy set (see literals), lits is still to be decoded from the
+// Huffman stream lazy with z.curH's two-symbol table, and the loop decodes
+// it as the sequences consume it: before a sequence copies its literals,
+// one step of four lookups (4 to 8 literals), and more while the sequence
+// needs them, so the literals run ahead and are done before the last
+// sequences. Decoding every literal first made the two chains of
+// dependent table loads (Huffman, then FSE) run one after the other;
+// here they are independent instructions of the same loop, which the CPU
+// overlaps. The lookups are those of decode1 in the same order, so the
+// same literals come out, and the stream must still end exactly at its
+// last bit (checked after the loop, which decodes what the last sequence
+// left).
+func (z *zstate) sequences(out []byte, op int, lits, lazy, src []byte, nseq int) (int, error) {
 	llT, ofT, mlT := z.cur[kindLL], z.cur[kindOF], z.cur[kindML]
 	var br backReader
 	if err := br.init(src); err != nil {
 		return op, err
 	}
+	nlit := len(lits)
+	litc := lits[:cap(lits)]
+	ld := nlit // literals decoded so far
+	var hr backReader
+	ht := z.curH
+	var hs uint
+	var dt2 *[1 << maxHuffBits]uint32
+	if lazy != nil {
+		if err := hr.init(lazy); err != nil {
+			return op, err
+		}
+		ld = 0
+		hs = (64 - uint(ht.maxBits)) & 63
+		dt2 = &ht.dt2
+	}
+	const hmask = 1<<maxHuffBits - 1
+	hin, hp, hc, hused := hr.in, hr.p, hr.c, hr.used
 	llS := int(br.get(llT.log))
 	ofS := int(br.get(ofT.log))
 	mlS := int(br.get(mlT.log))
@@ -371,7 +425,6 @@ func (z *zstate) sequences(out []byte, op int, lits, src []byte, nseq int) (int,
 	blockStart := op
 	n := len(out)
 	buf := out[:cap(out)]
-	litc := lits[:cap(lits)]
 	lp := 0
 	for i := 0; i < nseq; i++ {
 		if llS >= len(llE) || ofS >= len(ofE) || mlS >= len(mlE) {
@@ -405,43 +458,91 @@ func (z *zstate) sequences(out []byte, op int, lits, src []byte, nseq int) (int,
 			used += uint(of.nb)
 		}
 		// Offset_Value to offset, with the repeat offsets (RFC 8878
-		// 3.1.1.5); a repeat offset that would be 0 becomes 1, as both
-		// libzstd and klauspost do.
-		var off int
-		if ofv > 3 {
-			off = ofv - 3
-			rep0, rep1, rep2 = off, rep0, rep1
-		} else {
-			idx := ofv - 1
-			if llv == 0 {
-				idx++
-			}
-			switch idx {
-			case 0:
-				off = rep0
-			case 1:
-				off = rep1
-				rep0, rep1 = rep1, rep0
-			case 2:
-				off = rep2
-				rep0, rep1, rep2 = rep2, rep0, rep1
-			default:
-				off = rep0 - 1
-				if off == 0 {
-					off = 1
-				}
-				rep0, rep1, rep2 = off, rep0, rep1
-			}
+		// 3.1.1.5): a new offset (Offset_Value > 3, idx 4) or repeat
+		// offset idx (0-2, shifted by one when the literals length is
+		// 0; 3 is the first repeat offset minus one, where 0 becomes
+		// 1, as both libzstd and klauspost do). Written as selects
+		// rather than a switch: which case a sequence takes is data,
+		// and a mispredicted branch costs more than computing every
+		// candidate.
+		idx := ofv - 1
+		if llv == 0 {
+			idx++
 		}
-		// Execute: literals, then the match.
-		if llv > len(lits)-lp {
-			return op, corruptf("sequence wants %d literals, %d left", llv, len(lits)-lp)
+		if ofv > 3 {
+			idx = 4
+		}
+		off := ofv - 3
+		dec := max(rep0-1, 1)
+		if idx == 0 {
+			off = rep0
+		}
+		if idx == 1 {
+			off = rep1
+		}
+		if idx == 2 {
+			off = rep2
+		}
+		if idx == 3 {
+			off = dec
+		}
+		n1, n2 := rep1, rep2
+		if idx >= 1 {
+			n1 = rep0
+		}
+		if idx >= 2 {
+			n2 = rep1
+		}
+		rep0, rep1, rep2 = off, n1, n2
+		if llv > nlit-lp {
+			return op, corruptf("sequence wants %d literals, %d left", llv, nlit-lp)
 		}
 		if llv+mlv > n-op || op+llv+mlv-blockStart > maxBlockOutput {
 			return op, corruptf("sequence overruns the frame")
 		}
-		if llv <= wildSlack && lp+wildSlack <= len(litc) && op+wildSlack <= len(buf) {
-			copy8(buf, op, litc, lp, llv)
+		// Lazy literals: a step ahead, and as many as this sequence
+		// needs; the last ones (under 8) one symbol at a time.
+		for ld < nlit {
+			if nlit-ld < 8 {
+				hp, hc, hused = ht.decodeRun(litc[ld:nlit], hin, hp, hc, hused)
+				ld = nlit
+				break
+			}
+			// As in decode1: 4 lookups of at most 11 bits after a refill.
+			hp, hc, hused = refill(hin, hp, hc, hused)
+			v := hc << (hused & 63)
+			d := litc[ld : ld+8 : ld+8]
+			e := dt2[v>>hs&hmask]
+			nb := e >> 16 & 0xff
+			v <<= nb & 63
+			d[0], d[1] = byte(e), byte(e>>8)
+			j := int(e >> 24)
+			bitsUsed := nb
+			e = dt2[v>>hs&hmask]
+			nb = e >> 16 & 0xff
+			v <<= nb & 63
+			d[j], d[j+1] = byte(e), byte(e>>8)
+			j += int(e >> 24)
+			bitsUsed += nb
+			e = dt2[v>>hs&hmask]
+			nb = e >> 16 & 0xff
+			v <<= nb & 63
+			d[j], d[j+1] = byte(e), byte(e>>8)
+			j += int(e >> 24)
+			bitsUsed += nb
+			e = dt2[v>>hs&hmask]
+			nb = e >> 16 & 0xff
+			d[j], d[j+1] = byte(e), byte(e>>8)
+			j += int(e >> 24)
+			hused += uint(bitsUsed + nb)
+			ld += j
+			if ld >= lp+llv {
+				break
+			}
+		}
+		// Execute: literals, then the match.
+		if llv <= 16 && lp+16 <= len(litc) && op+16 <= len(buf) {
+			copy16(buf, op, litc, lp)
 		} else {
 			copy(out[op:op+llv], lits[lp:lp+llv])
 		}
@@ -450,24 +551,33 @@ func (z *zstate) sequences(out []byte, op int, lits, src []byte, nseq int) (int,
 		if off > op {
 			return op, corruptf("match offset %d beyond the history", off)
 		}
-		if mlv > 0 {
-			s := op - off
-			switch {
-			case off >= 8 && op+mlv+7 < len(buf):
-				copy8(buf, op, buf, s, mlv)
-			case off >= mlv:
-				copy(out[op:op+mlv], out[s:s+mlv])
-			default:
-				m := out[s : op+mlv]
-				for j := range mlv {
-					m[off+j] = m[j]
-				}
+		// mlv >= 3 (the smallest Baseline).
+		s := op - off
+		switch {
+		case off >= 8 && mlv <= 16 && op+16 <= len(buf):
+			copy16(buf, op, buf, s)
+		case off >= 8 && op+mlv+7 < len(buf):
+			copy8(buf, op, buf, s, mlv)
+		case off >= mlv:
+			copy(out[op:op+mlv], out[s:s+mlv])
+		default:
+			m := out[s : op+mlv]
+			for j := range mlv {
+				m[off+j] = m[j]
 			}
-			op += mlv
 		}
+		op += mlv
 	}
 	if p != 0 || used != 64 {
 		return op, corruptf("sequences stream not consumed exactly")
+	}
+	if lazy != nil {
+		if ld < nlit {
+			hp, hc, hused = ht.decodeRun(litc[ld:nlit], hin, hp, hc, hused)
+		}
+		if hp != 0 || hused != 64 {
+			return op, corruptf("Huffman stream not consumed exactly")
+		}
 	}
 	rest := lits[lp:]
 	if len(rest) > n-op {

@@ -194,7 +194,18 @@ func (t *huffTable) decode1(dst, src []byte) error {
 	if err := br.init(src); err != nil {
 		return err
 	}
-	in, p, c, used := br.in, br.p, br.c, br.used
+	p, _, used := t.decodeRun(dst, br.in, br.p, br.c, br.used)
+	if p != 0 || used != 64 {
+		return corruptf("Huffman stream not consumed exactly")
+	}
+	return nil
+}
+
+// decodeRun decodes len(dst) symbols from a stream whose reader state
+// (backReader's fields) is in, p, c, used, and returns the new state. It
+// is decode1 without the start and the final check, so that sequences
+// (zdec.go) can finish a stream it decodes lazily.
+func (t *huffTable) decodeRun(dst, in []byte, p int, c uint64, used uint) (int, uint64, uint) {
 	s := (64 - uint(t.maxBits)) & 63
 	const mask = 1<<maxHuffBits - 1
 	i, n := 0, len(dst)
@@ -254,10 +265,7 @@ func (t *huffTable) decode1(dst, src []byte) error {
 		used += uint(v & 0xff)
 		dst[i] = byte(v >> 8)
 	}
-	if p != 0 || used != 64 {
-		return corruptf("Huffman stream not consumed exactly")
-	}
-	return nil
+	return p, c, used
 }
 
 // decode4 decodes the four streams of src (a 6-byte jump table, then the

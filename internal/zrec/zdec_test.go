@@ -143,3 +143,145 @@ func TestFastDecoder_KlauspostFrames(t *testing.T) {
 		}
 	}
 }
+
+// lower returns n deterministic pseudo-random lowercase letters: text that
+// Huffman coding shrinks but that holds no repeats for matches.
+func lower(seed uint64, n int) []byte {
+	b := randBytes(seed, n)
+	for i := range b {
+		b[i] = 'a' + b[i]%26
+	}
+	return b
+}
+
+// checkFlips flips every bit of body in turn (every 13th of a body over
+// 1 KiB) and checks that the fast
+// decoder, lazy and eager, refuses or accepts each damaged body alike,
+// with the same bytes, and that what it accepts klauspost decodes the
+// same way.
+func checkFlips(t *testing.T, d *zrec.Decoder, body []byte, n int, what string) {
+	t.Helper()
+	bad := append([]byte(nil), body...)
+	step := 1
+	if len(bad) > 1<<10 {
+		step = 13
+	}
+	fs := zrec.NewFastState()
+	for bit := 0; bit < 8*len(bad); bit += step {
+		bad[bit/8] ^= 1 << (bit % 8)
+		gotL, errL := fs.Decode(d, bad, n, false)
+		gotE, errE := fs.Decode(d, bad, n, true)
+		switch {
+		case (errL == nil) != (errE == nil):
+			t.Fatalf("%s, bit %d flipped: lazy literals give error %v, eager %v", what, bit, errL, errE)
+		case errL != nil && (!errors.Is(errL, zrec.ErrCorrupt) || !errors.Is(errE, zrec.ErrCorrupt)):
+			t.Fatalf("%s, bit %d flipped: errors %v, %v do not wrap ErrCorrupt", what, bit, errL, errE)
+		case errL == nil && !bytes.Equal(gotL, gotE):
+			t.Fatalf("%s, bit %d flipped: lazy and eager literals decode differently", what, bit)
+		case errL == nil:
+			want, errK := zrec.DecodeKlauspost(d, bad, n)
+			if errK != nil || !bytes.Equal(gotL, want) {
+				t.Fatalf("%s, bit %d flipped: the fast decoder accepts what klauspost decodes otherwise (%v)", what, bit, errK)
+			}
+		}
+		bad[bit/8] ^= 1 << (bit % 8)
+	}
+}
+
+// Ensure that decoding one-stream literals lazily, as the sequences
+// consume them (zdec.go), gives what decoding them first gives and what
+// klauspost gives, on the shapes where a lazy decoder could slip: a
+// sequence with no literals (a match right after a match), literals left
+// after the last sequence, a block that ends on a match, a block without
+// sequences, and four streams (which stay eager); and that both ways
+// refuse the same damaged groups. (The Encoder writes raw literals when
+// they are few; TestLazyLiterals_Few crafts treeless ones.)
+func TestFastDecoder_LazyLiterals(t *testing.T) {
+	skipIfFastOff(t)
+	dict := trainedDict()
+	e := mustEncoder(t, dict, nil)
+	d := mustDecoder(t, dict, nil)
+	a, b, c := lower(1, 20), lower(2, 17), lower(3, 23)
+	rows := pypiLines()
+	content := dict[len(dict)-300 : len(dict)-40] // matches into the dictionary
+	type want struct {
+		seqs bool // has sequences
+		lazy bool // one stream, decoded lazily
+		four bool
+	}
+	cases := []struct {
+		name    string
+		payload []byte
+		want    want
+	}{
+		// After "a b c", "b a c" matches b, a and c at three distances
+		// with no literal between them.
+		{"no-literals-between", bytes.Join([][]byte{a, b, c, b, a, c}, nil), want{seqs: true, lazy: true}},
+		{"trailing-literals", append(bytes.Join([][]byte{rows[5], rows[6], rows[5]}, nil), lower(4, 40)...), want{seqs: true, lazy: true}},
+		{"ends-on-match", bytes.Join([][]byte{rows[7], lower(5, 30), rows[7]}, nil), want{seqs: true, lazy: true}},
+		{"dictionary-matches", append(lower(6, 5), content...), want{seqs: true, lazy: true}},
+		{"no-sequences", lower(7, 300), want{lazy: false}},
+		{"four-streams", bytes.Join(rows[100:160], nil), want{seqs: true, four: true}},
+	}
+	// Many short literal runs between repeats of a, b and c.
+	var mix []byte
+	for i := range 30 {
+		mix = append(mix, lower(uint64(10+i), 1+i%9)...)
+		mix = append(mix, [][]byte{a, b, c}[i%3]...)
+	}
+	cases = append(cases, struct {
+		name    string
+		payload []byte
+		want    want
+	}{"short-runs", mix, want{seqs: true, lazy: true}})
+	for _, tc := range cases {
+		g := e.AppendGroup(nil, zrec.AppendRecord(nil, tc.payload))
+		body, n, ok := zrec.GroupBody(g, true)
+		if !ok {
+			t.Fatalf("%s: stored raw", tc.name)
+		}
+		sh, err := zrec.FirstBlockShape(d, body)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		t.Logf("%s: %+v", tc.name, sh)
+		if sh.LitType != 3 {
+			t.Fatalf("%s: literals type %d, want treeless", tc.name, sh.LitType)
+		}
+		if (sh.Seqs > 0) != tc.want.seqs || (tc.want.seqs && sh.Lazy != tc.want.lazy) || sh.Four != tc.want.four {
+			t.Fatalf("%s: block shape %+v, want %+v", tc.name, sh, tc.want)
+		}
+		if !checkSame(t, d, body, n, tc.name) {
+			t.Fatalf("%s: the fast decoder refused a valid group", tc.name)
+		}
+		got, err := zrec.DecodeEager(d, body, n)
+		want, _ := zrec.DecodeFast(d, body, n)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("%s: eager literals: %v", tc.name, err)
+		}
+		if !raceEnabled {
+			checkFlips(t, d, body, n, tc.name)
+		}
+	}
+	// PyPI groups, the shape the lazy path is for.
+	lazy := 0
+	for i, p := range groupsOf(rows[20000:], 8)[:40] {
+		g := e.AppendGroup(nil, p)
+		body, n, ok := zrec.GroupBody(g, true)
+		if !ok {
+			continue
+		}
+		if sh, err := zrec.FirstBlockShape(d, body); err == nil && sh.Lazy {
+			lazy++
+		}
+		if !checkSame(t, d, body, n, fmt.Sprintf("pypi group %d", i)) {
+			t.Fatalf("pypi group %d: the fast decoder refused it", i)
+		}
+		if !raceEnabled && i < 8 && (!testing.Short() || i < 2) {
+			checkFlips(t, d, body, n, fmt.Sprintf("pypi group %d", i))
+		}
+	}
+	if lazy < 30 {
+		t.Fatalf("only %d of 40 PyPI groups decode their literals lazily", lazy)
+	}
+}
