@@ -348,6 +348,10 @@ func (z *zstate) seqTable(k seqKind, mode byte, src []byte) (int, error) {
 	}
 }
 
+// lazyAhead is how many literals sequences decodes before the first
+// sequence when it decodes them lazily.
+const lazyAhead = 32
+
 // wildSlack is how far past a copy's end the fast copies of sequences
 // may read or write: they move 8 bytes at a time, so a copy of k bytes
 // touches up to k+7 (copies of up to 16 bytes always move 16). They are
@@ -414,7 +418,6 @@ func (z *zstate) sequences(out []byte, op int, lits, lazy, src []byte, nseq int)
 		hs = (64 - uint(ht.maxBits)) & 63
 		dt2 = &ht.dt2
 	}
-	const hmask = 1<<maxHuffBits - 1
 	hin, hp, hc, hused := hr.in, hr.p, hr.c, hr.used
 	llS := int(br.get(llT.log))
 	ofS := int(br.get(ofT.log))
@@ -426,6 +429,14 @@ func (z *zstate) sequences(out []byte, op int, lits, lazy, src []byte, nseq int)
 	n := len(out)
 	buf := out[:cap(out)]
 	lp := 0
+	// Start the literals ahead of the sequences (up to lazyAhead), so
+	// that a sequence's literals are decoded, and stored, well before it
+	// copies them.
+	for ld < min(lazyAhead, nlit-7) {
+		var j int
+		hp, hc, hused, j = huffStep(dt2, hs, litc[ld:ld+8:ld+8], hin, hp, hc, hused)
+		ld += j
+	}
 	for i := 0; i < nseq; i++ {
 		if llS >= len(llE) || ofS >= len(ofE) || mlS >= len(mlE) {
 			return op, corruptf("FSE state out of range")
@@ -500,45 +511,17 @@ func (z *zstate) sequences(out []byte, op int, lits, lazy, src []byte, nseq int)
 		if llv+mlv > n-op || op+llv+mlv-blockStart > maxBlockOutput {
 			return op, corruptf("sequence overruns the frame")
 		}
-		// Lazy literals: a step ahead, and as many as this sequence
-		// needs; the last ones (under 8) one symbol at a time.
-		for ld < nlit {
+		// Lazy literals: a step per sequence, and as many as this one
+		// needs (rarely more once ahead); under 8, one at a time.
+		for step := true; ld < nlit && (step || ld < lp+llv); step = false {
 			if nlit-ld < 8 {
 				hp, hc, hused = ht.decodeRun(litc[ld:nlit], hin, hp, hc, hused)
 				ld = nlit
 				break
 			}
-			// As in decode1: 4 lookups of at most 11 bits after a refill.
-			hp, hc, hused = refill(hin, hp, hc, hused)
-			v := hc << (hused & 63)
-			d := litc[ld : ld+8 : ld+8]
-			e := dt2[v>>hs&hmask]
-			nb := e >> 16 & 0xff
-			v <<= nb & 63
-			d[0], d[1] = byte(e), byte(e>>8)
-			j := int(e >> 24)
-			bitsUsed := nb
-			e = dt2[v>>hs&hmask]
-			nb = e >> 16 & 0xff
-			v <<= nb & 63
-			d[j], d[j+1] = byte(e), byte(e>>8)
-			j += int(e >> 24)
-			bitsUsed += nb
-			e = dt2[v>>hs&hmask]
-			nb = e >> 16 & 0xff
-			v <<= nb & 63
-			d[j], d[j+1] = byte(e), byte(e>>8)
-			j += int(e >> 24)
-			bitsUsed += nb
-			e = dt2[v>>hs&hmask]
-			nb = e >> 16 & 0xff
-			d[j], d[j+1] = byte(e), byte(e>>8)
-			j += int(e >> 24)
-			hused += uint(bitsUsed + nb)
+			var j int
+			hp, hc, hused, j = huffStep(dt2, hs, litc[ld:ld+8:ld+8], hin, hp, hc, hused)
 			ld += j
-			if ld >= lp+llv {
-				break
-			}
 		}
 		// Execute: literals, then the match.
 		if llv <= 16 && lp+16 <= len(litc) && op+16 <= len(buf) {

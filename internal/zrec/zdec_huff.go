@@ -297,3 +297,38 @@ func (t *huffTable) decode4(dst, src []byte) error {
 	}
 	return t.decode1(dst[3*seg:], rest[c:])
 }
+
+// huffStep is one step of decodeRun's two-symbol loop on a stream held in
+// (in, p, c, used): four lookups, which decode 4 to 8 symbols into d (8
+// bytes: the caller ensures 8 or more symbols remain). It returns the new
+// state and the number of symbols. dt2 and s are t.dt2 and decodeRun's
+// shift for t.maxBits.
+func huffStep(dt2 *[1 << maxHuffBits]uint32, s uint, d []byte, in []byte, p int, c uint64, used uint) (int, uint64, uint, int) {
+	const mask = 1<<maxHuffBits - 1
+	p, c, used = refill(in, p, c, used)
+	v := c << (used & 63)
+	d = d[:8:8]
+	e := dt2[v>>s&mask]
+	nb := e >> 16 & 0xff
+	v <<= nb & 63
+	d[0], d[1] = byte(e), byte(e>>8)
+	j := int(e >> 24)
+	bitsUsed := nb
+	e = dt2[v>>s&mask]
+	nb = e >> 16 & 0xff
+	v <<= nb & 63
+	d[j&7], d[(j+1)&7] = byte(e), byte(e>>8)
+	j += int(e >> 24)
+	bitsUsed += nb
+	e = dt2[v>>s&mask]
+	nb = e >> 16 & 0xff
+	v <<= nb & 63
+	d[j&7], d[(j+1)&7] = byte(e), byte(e>>8)
+	j += int(e >> 24)
+	bitsUsed += nb
+	e = dt2[v>>s&mask]
+	nb = e >> 16 & 0xff
+	d[j&7], d[(j+1)&7] = byte(e), byte(e>>8)
+	j += int(e >> 24)
+	return p, c, used + uint(bitsUsed+nb), j
+}
