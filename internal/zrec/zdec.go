@@ -50,6 +50,7 @@ type zstate struct {
 	wtmp  [1 << 6]fseEntry
 	norm  [256]int16
 	lits  []byte
+	seqs  []seqVal // sequences of a block, decoded before they are executed
 	// eager turns the lazy literals off (sequences): for tests, which
 	// check that both ways decode and refuse the same frames.
 	eager bool
@@ -348,10 +349,6 @@ func (z *zstate) seqTable(k seqKind, mode byte, src []byte) (int, error) {
 	}
 }
 
-// lazyAhead is how many literals sequences decodes before the first
-// sequence when it decodes them lazily.
-const lazyAhead = 32
-
 // wildSlack is how far past a copy's end the fast copies of sequences
 // may read or write: they move 8 bytes at a time, so a copy of k bytes
 // touches up to k+7 (copies of up to 16 bytes always move 16). They are
@@ -379,24 +376,31 @@ func copy16(dst []byte, d int, src []byte, s int) {
 	binary.LittleEndian.PutUint64(dst[d+8:], binary.LittleEndian.Uint64(src[s+8:]))
 }
 
+// seqVal is one decoded sequence: literals length, match length, offset.
+type seqVal struct{ ll, ml, off int }
+
 // sequences decodes and executes nseq sequences from the backward stream
 // src over lits, appending to out[:op]; then the remaining literals. See
 // decode1 (zdec_huff.go) on the masked shift counts: they are safe here
 // too, since a state is always next + at most nb bits (below the table
 // size) and an overread stream fails the final check.
 //
+// It runs in two passes. The first decodes the sequences into z.seqs
+// and checks each against the frame (literals left, output room, offset
+// within the history); the second copies. The first pass is then two
+// chains of dependent table loads and bit arithmetic, with no stores to
+// wait on, and the copies, whose loads often wait on the stores just
+// before them, no longer hold it up.
+//
 // With lazy set (see literals), lits is still to be decoded from the
-// Huffman stream lazy with z.curH's two-symbol table, and the loop decodes
-// it as the sequences consume it: before a sequence copies its literals,
-// one step of four lookups (4 to 8 literals), and more while the sequence
-// needs them, so the literals run ahead and are done before the last
-// sequences. Decoding every literal first made the two chains of
-// dependent table loads (Huffman, then FSE) run one after the other;
-// here they are independent instructions of the same loop, which the CPU
-// overlaps. The lookups are those of decode1 in the same order, so the
-// same literals come out, and the stream must still end exactly at its
-// last bit (checked after the loop, which decodes what the last sequence
-// left).
+// Huffman stream lazy with z.curH's two-symbol table: the first pass
+// also decodes it, one step of four lookups (4 to 8 literals) per
+// sequence, and what is left after the last sequence. Decoding every
+// literal first made the two chains (Huffman, then FSE) run one after the
+// other; here they are independent instructions of the same loop, which
+// the CPU overlaps. The lookups are those of decode1 in the same order,
+// so the same literals come out, and the stream must still end exactly at
+// its last bit.
 func (z *zstate) sequences(out []byte, op int, lits, lazy, src []byte, nseq int) (int, error) {
 	llT, ofT, mlT := z.cur[kindLL], z.cur[kindOF], z.cur[kindML]
 	var br backReader
@@ -419,6 +423,10 @@ func (z *zstate) sequences(out []byte, op int, lits, lazy, src []byte, nseq int)
 		dt2 = &ht.dt2
 	}
 	hin, hp, hc, hused := hr.in, hr.p, hr.c, hr.used
+	if cap(z.seqs) < nseq {
+		z.seqs = make([]seqVal, nseq, max(nseq, 256))
+	}
+	seqs := z.seqs[:nseq]
 	llS := int(br.get(llT.log))
 	ofS := int(br.get(ofT.log))
 	mlS := int(br.get(mlT.log))
@@ -427,17 +435,8 @@ func (z *zstate) sequences(out []byte, op int, lits, lazy, src []byte, nseq int)
 	rep0, rep1, rep2 := z.rep[0], z.rep[1], z.rep[2]
 	blockStart := op
 	n := len(out)
-	buf := out[:cap(out)]
-	lp := 0
-	// Start the literals ahead of the sequences (up to lazyAhead), so
-	// that a sequence's literals are decoded, and stored, well before it
-	// copies them.
-	for ld < min(lazyAhead, nlit-7) {
-		var j int
-		hp, hc, hused, j = huffStep(dt2, hs, litc[ld:ld+8:ld+8], hin, hp, hc, hused)
-		ld += j
-	}
-	for i := 0; i < nseq; i++ {
+	lp, vop := 0, op // literals used and output length after each sequence
+	for i := range seqs {
 		if llS >= len(llE) || ofS >= len(ofE) || mlS >= len(mlE) {
 			return op, corruptf("FSE state out of range")
 		}
@@ -508,22 +507,39 @@ func (z *zstate) sequences(out []byte, op int, lits, lazy, src []byte, nseq int)
 		if llv > nlit-lp {
 			return op, corruptf("sequence wants %d literals, %d left", llv, nlit-lp)
 		}
-		if llv+mlv > n-op || op+llv+mlv-blockStart > maxBlockOutput {
+		if llv+mlv > n-vop || vop+llv+mlv-blockStart > maxBlockOutput {
 			return op, corruptf("sequence overruns the frame")
 		}
-		// Lazy literals: a step per sequence, and as many as this one
-		// needs (rarely more once ahead); under 8, one at a time.
-		for step := true; ld < nlit && (step || ld < lp+llv); step = false {
-			if nlit-ld < 8 {
-				hp, hc, hused = ht.decodeRun(litc[ld:nlit], hin, hp, hc, hused)
-				ld = nlit
-				break
-			}
+		if off > vop+llv {
+			return op, corruptf("match offset %d beyond the history", off)
+		}
+		lp += llv
+		vop += llv + mlv
+		seqs[i] = seqVal{llv, mlv, off}
+		// Lazy literals: one step per sequence while 8 or more remain.
+		if nlit-ld >= 8 {
 			var j int
 			hp, hc, hused, j = huffStep(dt2, hs, litc[ld:ld+8:ld+8], hin, hp, hc, hused)
 			ld += j
 		}
-		// Execute: literals, then the match.
+	}
+	if p != 0 || used != 64 {
+		return op, corruptf("sequences stream not consumed exactly")
+	}
+	if lazy != nil {
+		if ld < nlit {
+			hp, hc, hused = ht.decodeRun(litc[ld:nlit], hin, hp, hc, hused)
+		}
+		if hp != 0 || hused != 64 {
+			return op, corruptf("Huffman stream not consumed exactly")
+		}
+	}
+	// Execute: literals, then the match, for each sequence; all checked
+	// above.
+	buf := out[:cap(out)]
+	lp = 0
+	for _, sq := range seqs {
+		llv, mlv, off := sq.ll, sq.ml, sq.off
 		if llv <= 16 && lp+16 <= len(litc) && op+16 <= len(buf) {
 			copy16(buf, op, litc, lp)
 		} else {
@@ -531,9 +547,6 @@ func (z *zstate) sequences(out []byte, op int, lits, lazy, src []byte, nseq int)
 		}
 		lp += llv
 		op += llv
-		if off > op {
-			return op, corruptf("match offset %d beyond the history", off)
-		}
 		// mlv >= 3 (the smallest Baseline).
 		s := op - off
 		switch {
@@ -550,17 +563,6 @@ func (z *zstate) sequences(out []byte, op int, lits, lazy, src []byte, nseq int)
 			}
 		}
 		op += mlv
-	}
-	if p != 0 || used != 64 {
-		return op, corruptf("sequences stream not consumed exactly")
-	}
-	if lazy != nil {
-		if ld < nlit {
-			hp, hc, hused = ht.decodeRun(litc[ld:nlit], hin, hp, hc, hused)
-		}
-		if hp != 0 || hused != 64 {
-			return op, corruptf("Huffman stream not consumed exactly")
-		}
 	}
 	rest := lits[lp:]
 	if len(rest) > n-op {
