@@ -376,8 +376,14 @@ func copy16(dst []byte, d int, src []byte, s int) {
 	binary.LittleEndian.PutUint64(dst[d+8:], binary.LittleEndian.Uint64(src[s+8:]))
 }
 
-// seqVal is one decoded sequence: literals length, match length, offset.
-type seqVal struct{ ll, ml, off int }
+// seqVal is one decoded sequence: literals length, match length, offset
+// (each checked against the frame first, so far under 2^31).
+type seqVal struct{ ll, ml, off int32 }
+
+// maxKeptSeqs bounds the sequences buffer a zstate keeps (12 KiB): a
+// group of 8 rows has ~60 sequences, and a rare large frame must not pin
+// a large buffer in the Decoder's pool.
+const maxKeptSeqs = 1024
 
 // sequences decodes and executes nseq sequences from the backward stream
 // src over lits, appending to out[:op]; then the remaining literals. See
@@ -423,10 +429,19 @@ func (z *zstate) sequences(out []byte, op int, lits, lazy, src []byte, nseq int)
 		dt2 = &ht.dt2
 	}
 	hin, hp, hc, hused := hr.in, hr.p, hr.c, hr.used
-	if cap(z.seqs) < nseq {
-		z.seqs = make([]seqVal, nseq, max(nseq, 256))
+	// Every sequence writes at least 3 bytes (the smallest match): a
+	// count beyond that is damage, refused before it sizes anything.
+	if nseq > (len(out)-op)/3 {
+		return op, corruptf("%d sequences for %d bytes", nseq, len(out)-op)
 	}
-	seqs := z.seqs[:nseq]
+	seqs := z.seqs
+	if cap(seqs) < nseq {
+		seqs = make([]seqVal, nseq, max(nseq, 256))
+		if nseq <= maxKeptSeqs {
+			z.seqs = seqs
+		}
+	}
+	seqs = seqs[:nseq]
 	llS := int(br.get(llT.log))
 	ofS := int(br.get(ofT.log))
 	mlS := int(br.get(mlT.log))
@@ -515,7 +530,7 @@ func (z *zstate) sequences(out []byte, op int, lits, lazy, src []byte, nseq int)
 		}
 		lp += llv
 		vop += llv + mlv
-		seqs[i] = seqVal{llv, mlv, off}
+		seqs[i] = seqVal{int32(llv), int32(mlv), int32(off)}
 		// Lazy literals: one step per sequence while 8 or more remain.
 		if nlit-ld >= 8 {
 			var j int
@@ -539,7 +554,7 @@ func (z *zstate) sequences(out []byte, op int, lits, lazy, src []byte, nseq int)
 	buf := out[:cap(out)]
 	lp = 0
 	for _, sq := range seqs {
-		llv, mlv, off := sq.ll, sq.ml, sq.off
+		llv, mlv, off := int(sq.ll), int(sq.ml), int(sq.off)
 		if llv <= 16 && lp+16 <= len(litc) && op+16 <= len(buf) {
 			copy16(buf, op, litc, lp)
 		} else {
