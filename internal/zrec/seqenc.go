@@ -274,7 +274,9 @@ func (e *seqEncoder) parse(s *seqScratch, p []byte) {
 		}
 		ofc, mlc := ofCode(ov), mlCode(uint32(bestLen))
 		if !e.of.codes(ofc) || !e.ml.codes(mlc) {
-			i = i0 + 1
+			// Go on as after a miss: one byte on, each try would extend
+			// backwards to the anchor again, quadratic in long runs.
+			i = i0 + 1 + (i0-anchor)>>skipShift
 			continue
 		}
 		reps = nreps

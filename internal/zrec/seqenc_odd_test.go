@@ -7,7 +7,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/kvdict/kvdict/internal/zrec"
@@ -142,5 +144,37 @@ func TestSeqEnc_OddPayloadsDecodeElsewhere(t *testing.T) {
 			}
 			t.Logf("%d bytes of frames checked", len(frames))
 		})
+	}
+}
+
+// Ensure that a long run of one byte, whose matches are longer than the
+// PyPI dictionary's match-length codes reach, costs the encoder linear
+// time: after a match it could not code, it went on one byte at a time
+// and extended each try backwards to the anchor again (0.5 CPU-s for a
+// 30 KB run, so kvbuild spent minutes on a file of such values). It must
+// still decode, and stay as small as the zstd encoder makes it.
+func TestSeqEnc_LongRunNotQuadratic(t *testing.T) {
+	if raceEnabled {
+		t.Skip("timed: not under the race detector")
+	}
+	e := mustEncoder(t, treelessDict(t), nil)
+	d := mustDecoder(t, treelessDict(t), nil)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	for _, v := range [][]byte{
+		bytes.Repeat([]byte{'z'}, 30_000),
+		append(randBytes(3, 100), bytes.Repeat([]byte{0}, 30_000)...),
+	} {
+		p := zrec.AppendRecord(nil, v)
+		cpu0 := threadCPU()
+		g := e.AppendGroup(nil, p)
+		cpu := time.Duration(threadCPU() - cpu0)
+		if got, _, err := d.AppendPayload(nil, g); err != nil || !bytes.Equal(got, p) {
+			t.Fatalf("a %d-byte run: %v", len(v), err)
+		}
+		t.Logf("a %d-byte run: %d bytes, %v CPU", len(v), len(g), cpu)
+		if cpu > 100*time.Millisecond || len(g) > 200 {
+			t.Errorf("a %d-byte run: %d bytes in %v CPU, want under 200 bytes and 100 ms", len(v), len(g), cpu)
+		}
 	}
 }
