@@ -520,8 +520,23 @@ func report(w io.Writer, out string, st *extsort.Stats, d time.Duration, threads
 	}
 }
 
+// signalGrace is how long classify waits for a signal to cancel ctx when
+// the input ended badly: the Ctrl-C (or closed terminal) that kills the
+// program feeding a pipe reaches kvbuild too, but its cancellation goes
+// through the os/signal goroutine and can trail the EOF it caused by a
+// scheduler tick on a busy machine (TestSignal_HUP failed so once in CI).
+const signalGrace = 100 * time.Millisecond
+
 // classify maps a build error to an exit code.
 func classify(ctx context.Context, err error) error {
+	if ctx.Err() == nil && (errors.Is(err, builder.ErrInvalidInput) || errors.Is(err, extsort.ErrTruncated)) {
+		t := time.NewTimer(signalGrace)
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+		t.Stop()
+	}
 	switch {
 	case ctx.Err() != nil:
 		// A signal arrived: the build stops because of it, whatever error

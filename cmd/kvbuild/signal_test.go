@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kvdict/kvdict/builder"
 )
 
 // TestMain lets a test run this binary as kvbuild itself (env
@@ -176,4 +178,21 @@ func TestSignal_KillLeftovers(t *testing.T) {
 	}
 	assertNoTemp(t, dir)
 	assertNoTemp(t, tmp)
+}
+
+// Ensure that a signal whose cancellation trails the bad input it caused
+// (the feeding program died of the same Ctrl-C, standard input ended
+// mid-line) still exits 130, and that bad input with no signal keeps its
+// own exit code.
+func TestClassify_SignalTrailsInputError(t *testing.T) {
+	bad := fmt.Errorf("stdin:3: line ends without a newline: %w", builder.ErrInvalidInput)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(signalGrace/5, cancel)
+	var ee *exitError
+	if err := classify(ctx, bad); !errors.As(err, &ee) || ee.code != exitInterrupted {
+		t.Fatalf("signal %v after the input error: %v, want exit %d", signalGrace/5, err, exitInterrupted)
+	}
+	if err := classify(context.Background(), bad); !errors.As(err, &ee) || ee.code != exitInput {
+		t.Fatalf("input error without a signal: %v, want exit %d", err, exitInput)
+	}
 }
