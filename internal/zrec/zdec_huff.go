@@ -210,37 +210,9 @@ func (t *huffTable) decodeRun(dst, in []byte, p int, c uint64, used uint) (int, 
 	const mask = 1<<maxHuffBits - 1
 	i, n := 0, len(dst)
 	if t.has2 {
-		dt2 := &t.dt2
 		for n-i >= 8 {
-			// 4 lookups of at most 11 bits: 44 <= 57 bits after refill.
-			// v is the window c << used, shifted along with each code
-			// so that a lookup waits only for the previous one.
-			p, c, used = refill(in, p, c, used)
-			v := c << (used & 63)
-			d := dst[i : i+8 : i+8]
-			e := dt2[v>>s&mask]
-			nb := e >> 16 & 0xff
-			v <<= nb & 63
-			d[0], d[1] = byte(e), byte(e>>8)
-			j := int(e >> 24)
-			bitsUsed := nb
-			e = dt2[v>>s&mask]
-			nb = e >> 16 & 0xff
-			v <<= nb & 63
-			d[j], d[j+1] = byte(e), byte(e>>8)
-			j += int(e >> 24)
-			bitsUsed += nb
-			e = dt2[v>>s&mask]
-			nb = e >> 16 & 0xff
-			v <<= nb & 63
-			d[j], d[j+1] = byte(e), byte(e>>8)
-			j += int(e >> 24)
-			bitsUsed += nb
-			e = dt2[v>>s&mask]
-			nb = e >> 16 & 0xff
-			d[j], d[j+1] = byte(e), byte(e>>8)
-			j += int(e >> 24)
-			used += uint(bitsUsed + nb)
+			var j int
+			p, c, used, j = huffStep(&t.dt2, s, dst[i:i+8:i+8], in, p, c, used)
 			i += j
 		}
 	}
