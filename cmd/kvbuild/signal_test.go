@@ -117,6 +117,14 @@ func TestSignal_HUP(t *testing.T) {
 	if code, stderr := kvbuild(t, context.Background(), "", "-o", out, writeFile(t, dir, "old.tsv", "old\tdict\n")); code != 0 {
 		t.Fatal(stderr)
 	}
+	// Under nohup (as a CI job may run), this process ignores SIGHUP and
+	// its children inherit that, so kvbuild would rightly leave SIGHUP
+	// alone. Catching it here makes exec hand the child the default
+	// action, as a terminal session would; the nohup case below sets the
+	// child's ignore itself (KVBUILD_TEST_NOHUP).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	cmd, finish, wait := child(t, nil, dir, data, "--force", "--memory", "1K", "-o", out, "-")
 	cmd.Process.Signal(syscall.SIGHUP)
 	// The signal alone must stop the build: its read of standard input
