@@ -62,8 +62,7 @@ type Writer struct {
 	tmp    []pair // sortPairs' scratch, allocated at the first sort
 	spill  *os.File
 	sw     *bufio.Writer
-	runs   []int64  // number of pairs in each spilled run, in file order
-	crcs   []uint32 // CRC-32C of each run's bytes, checked by the merge
+	runs   []spilled // the spilled runs, in file order
 	n      uint64
 	err    error
 	closed bool
@@ -121,6 +120,13 @@ func (w *Writer) Add(key []byte, addr uint64) error {
 
 var errClosed = errors.New("hashindex: writer already closed")
 
+// spilled describes one run of the spill file: its number of pairs and
+// the CRC-32C of its bytes, which the merge checks.
+type spilled struct {
+	pairs int64
+	crc   uint32
+}
+
 // spillRun sorts the buffer and appends it to the spill file as a run,
 // recording the run's CRC-32C: a spill file cut short or overwritten
 // before the merge reads it (a hole left by the final flush past a
@@ -149,8 +155,7 @@ func (w *Writer) spillRun() error {
 		}
 		ps = ps[k:]
 	}
-	w.runs = append(w.runs, int64(len(w.buf)))
-	w.crcs = append(w.crcs, crc)
+	w.runs = append(w.runs, spilled{int64(len(w.buf)), crc})
 	w.buf = w.buf[:0]
 	return nil
 }
@@ -198,7 +203,7 @@ func (w *Writer) Close() (ft Footer, err error) {
 			return frame.Footer{}, fmt.Errorf("hashindex: writing the spill file: %w", err)
 		}
 		w.buf, w.tmp = nil, nil // the merge's read buffers reuse the budget
-		m, err := newMerger(w.spill, w.runs, w.crcs, w.o.MemoryBytes)
+		m, err := newMerger(w.spill, w.runs, w.o.MemoryBytes)
 		if err != nil {
 			return frame.Footer{}, err
 		}
@@ -218,9 +223,12 @@ func (w *Writer) place(next func() (pair, bool, error)) (frame.Footer, error) {
 	// Entries and empty slots go through out, 64 KiB at a time: one
 	// frame.Writer call (and CRC update) per entry cost ~0.3 s on 10M keys.
 	out := make([]byte, 0, 64<<10)
-	flush := func() {
-		fw.Write(out)
-		out = out[:0]
+	put := func(e uint64) {
+		if len(out) == cap(out) {
+			fw.Write(out)
+			out = out[:0]
+		}
+		out = binary.LittleEndian.AppendUint64(out, e)
 	}
 	var slot uint64 // next slot to write
 	var seen uint64
@@ -236,29 +244,20 @@ func (w *Writer) place(next func() (pair, bool, error)) (frame.Footer, error) {
 		hm := home(p.h, t.m)
 		pos := max(hm, slot)
 		for ; slot < pos; slot++ {
-			if len(out) == cap(out) {
-				flush()
-			}
-			out = append(out, 0, 0, 0, 0, 0, 0, 0, 0)
+			put(0)
 		}
 		d := pos - hm
 		t.maxDisp = max(t.maxDisp, uint8(min(d, maxDisp)))
-		if len(out) == cap(out) {
-			flush()
-		}
-		out = binary.LittleEndian.AppendUint64(out, entry(p.addr, d, p.h))
+		put(entry(p.addr, d, p.h))
 		slot = pos + 1
 	}
 	if seen != w.n {
 		return frame.Footer{}, fmt.Errorf("hashindex: merged %d pairs, %d were added (spill file damaged?)", seen, w.n)
 	}
 	for ; slot < t.m; slot++ {
-		if len(out) == cap(out) {
-			flush()
-		}
-		out = append(out, 0, 0, 0, 0, 0, 0, 0, 0)
+		put(0)
 	}
-	flush()
+	fw.Write(out)
 	t.l = slot
 	fw.Write(t.append(nil))
 	ft, err := fw.Finish(w.n)
@@ -301,12 +300,12 @@ type run struct {
 	want     uint32 // of the whole run, as spillRun wrote it
 }
 
-func newMerger(f *os.File, runs []int64, crcs []uint32, budget int) (*merger, error) {
+func newMerger(f *os.File, runs []spilled, budget int) (*merger, error) {
 	blockLen := max(4<<10, min(1<<20, budget/max(1, len(runs)))) / pairLen * pairLen
 	m := &merger{}
 	var off int64
-	for i, n := range runs {
-		r := &run{f: f, block: make([]byte, blockLen), off: off, end: off + n*pairLen, left: n, want: crcs[i]}
+	for _, sr := range runs {
+		r := &run{f: f, block: make([]byte, blockLen), off: off, end: off + sr.pairs*pairLen, left: sr.pairs, want: sr.crc}
 		off = r.end
 		if err := r.advance(); err != nil {
 			return nil, err
