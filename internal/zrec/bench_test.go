@@ -24,24 +24,32 @@ func BenchmarkAppendRecord(b *testing.B) {
 					groups = append(groups, e.AppendGroup(nil, p))
 					payloadBytes += len(p)
 				}
-				b.SetBytes(int64(payloadBytes / len(groups)))
-				buf := make([]byte, 0, 4096)
-				runtime.LockOSThread()
-				defer runtime.UnlockOSThread()
-				b.ReportAllocs()
-				b.ResetTimer()
-				cpu0 := threadCPU()
-				for i := range b.N {
-					var err error
-					buf, err = d.AppendRecord(buf[:0], groups[i%len(groups)], i%per)
-					if err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.ReportMetric(float64(threadCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+				timeRecordReads(b, d, groups, per, payloadBytes)
 			})
 		}
 	}
+}
+
+// timeRecordReads is the timed loop of the record benchmarks: op i
+// decodes record i%per of groups[i%len(groups)] into a reused buffer (per
+// divides len(groups) or each group holds per records), reporting bytes
+// as the mean payload and the thread's CPU per op beside the wall time.
+func timeRecordReads(b *testing.B, d *zrec.Decoder, groups [][]byte, per, payloadBytes int) {
+	b.SetBytes(int64(payloadBytes / len(groups)))
+	buf := make([]byte, 0, 4096)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := threadCPU()
+	for i := range b.N {
+		var err error
+		buf, err = d.AppendRecord(buf[:0], groups[i%len(groups)], i%per)
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(threadCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 }
 
 // BenchmarkAppendGroup encodes groups of 8 PyPI rows with the trained

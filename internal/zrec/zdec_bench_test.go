@@ -1,7 +1,6 @@
 package zrec_test
 
 import (
-	"runtime"
 	"testing"
 
 	"github.com/kvdict/kvdict/internal/zrec"
@@ -49,22 +48,7 @@ func BenchmarkEarlyStop(b *testing.B) {
 					}
 				}
 			}
-			b.SetBytes(int64(payloadBytes / len(groups)))
-			buf := make([]byte, 0, 4096)
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-			b.ReportAllocs()
-			b.ResetTimer()
-			cpu0 := threadCPU()
-			for i := range b.N {
-				k := i % len(groups)
-				var err error
-				buf, err = d.AppendRecord(buf[:0], groups[k], k%per)
-				if err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(threadCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+			timeRecordReads(b, d, groups, per, payloadBytes)
 		})
 	}
 }
