@@ -54,14 +54,7 @@ func TestRun_SourceDateEpoch(t *testing.T) {
 	}
 	t.Setenv("SOURCE_DATE_EPOCH", "1764633600")
 	a, b := build("a"), build("b")
-	if len(a) != len(b) || len(a) < 4 {
-		t.Fatalf("%d and %d files", len(a), len(b))
-	}
-	for name, data := range a {
-		if !bytes.Equal(b[name], data) {
-			t.Errorf("builds differ in %s", name)
-		}
-	}
+	assertSameFiles(t, a, b, 4)
 	if !bytes.Contains(a["MANIFEST"], []byte("2025-12-02T00:00:00Z")) {
 		t.Errorf("MANIFEST does not record SOURCE_DATE_EPOCH: %.300s", a["MANIFEST"])
 	}
@@ -88,14 +81,7 @@ func TestRun_SourceDateEpochZstd(t *testing.T) {
 		return dirBytes(t, out)
 	}
 	a, b := build("a"), build("b")
-	if len(a) != len(b) || len(a) < 3 {
-		t.Fatalf("%d and %d files", len(a), len(b))
-	}
-	for name, data := range a {
-		if !bytes.Equal(b[name], data) {
-			t.Errorf("builds differ in %s", name)
-		}
-	}
+	assertSameFiles(t, a, b, 3)
 	if !bytes.Contains(a["MANIFEST"], []byte(`"zstd"`)) {
 		t.Errorf("MANIFEST does not record zstd: %.300s", a["MANIFEST"])
 	}
@@ -104,5 +90,19 @@ func TestRun_SourceDateEpochZstd(t *testing.T) {
 	// trivially: the value logs must hold one (zstd dictionary magic).
 	if !bytes.Contains(a["part-00000.vlog"], []byte{0x37, 0xa4, 0x30, 0xec}) {
 		t.Error("part-00000.vlog holds no zstd dictionary: nothing trained, reproducibility not tested")
+	}
+}
+
+// assertSameFiles fails unless two builds' files (dirBytes) are the same
+// names with the same bytes, at least minFiles of them.
+func assertSameFiles(t *testing.T, a, b map[string][]byte, minFiles int) {
+	t.Helper()
+	if len(a) != len(b) || len(a) < minFiles {
+		t.Fatalf("%d and %d files", len(a), len(b))
+	}
+	for name, data := range a {
+		if !bytes.Equal(b[name], data) {
+			t.Errorf("builds differ in %s", name)
+		}
 	}
 }
