@@ -524,7 +524,7 @@ func report(w io.Writer, out string, st *extsort.Stats, d time.Duration, threads
 // the input ended badly: the Ctrl-C (or closed terminal) that kills the
 // program feeding a pipe reaches kvbuild too, but its cancellation goes
 // through the os/signal goroutine and can trail the EOF it caused by a
-// scheduler tick on a busy machine (TestSignal_HUP failed so once in CI).
+// scheduler tick on a busy machine (TestClassify_SignalTrailsInputError).
 const signalGrace = 100 * time.Millisecond
 
 // classify maps a build error to an exit code.
